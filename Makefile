@@ -1,0 +1,166 @@
+# tandem: plain GNU make. `make help` lists the targets.
+#   make run   deps, build, start a local cluster on loopback
+#   make test  deps, build, every test (what CI runs)
+#   make asan  everything built and tested with ASan+UBSan
+
+CC        ?= cc
+CLANG     ?= clang
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+BIN       ?= bin
+FUZZ_SECONDS ?= 60
+PKGS      := libuv libzmq hiredis
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wcast-qual
+ifeq ($(CI),true)
+WERROR := -Werror
+endif
+WERROR ?=
+CFLAGS  ?= -O2 -g
+SRC_DIRS := lib workers statestore frontend clusterctl lac
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(SRC_DIRS:%=-I%) -MMD -MP
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS  += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+endif
+
+# Everything but each process's main.c goes into one static library, so
+# unit tests link exactly the modules they exercise.
+LIB_SRCS  := $(filter-out %/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBTANDEM := $(BUILD)/libtandem.a
+
+# Operator binaries: tools/<name>.c -> bin/tandem-<name>
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BIN)/tandem-%)
+# Processes: <dir>/main.c + libtandem.a -> bin/tandem-<name>
+PROC_BINS := $(BIN)/tandem-worker $(if $(wildcard frontend/main.c),$(BIN)/tandem-frontend) \
+             $(if $(wildcard lac/main.c),$(BIN)/tandem-lac)
+BINS      := $(TOOL_BINS) $(PROC_BINS)
+
+# Unit tests: tests/unit/test_<module>.c (cmocka)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Test helpers: tests/tools/<name>.c -> build/tests/tools/<name>
+TTOOL_SRCS := $(wildcard tests/tools/*.c)
+TTOOL_BINS := $(TTOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
+# Fuzz targets: tests/fuzz/fuzz_<decoder>.c; the same sources replay the saved
+# corpus and crash inputs through tests/fuzz/standalone.c in every test run.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+
+.SECONDARY:
+
+.PHONY: all test check check-unit check-fuzz-replay check-interop check-integration asan fuzz \
+        fuzz-short install clean run deps format format-check help bench
+
+all: $(BINS)
+
+help:
+	@echo "targets: all test check asan fuzz fuzz-short install clean run deps format format-check"
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBTANDEM): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN)/tandem-%: $(BUILD)/obj/tools/%.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tandem-worker: $(BUILD)/obj/workers/main.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tandem-frontend: $(BUILD)/obj/frontend/main.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tandem-lac: $(BUILD)/obj/lac/main.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/standalone.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# `test` is the README's and CI's command: install deps, then build and check.
+test: deps
+	$(MAKE) check
+
+check: check-unit check-fuzz-replay check-interop check-integration
+	@echo "tandem: all test suites passed"
+
+check-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+check-fuzz-replay: $(REPLAY_BINS)
+	@tests/fuzz/replay.sh $(BUILD)/tests $(FUZZ_NAMES)
+
+check-interop: all $(TTOOL_BINS)
+	@BIN=$(abspath $(BIN)) TTOOLS=$(abspath $(BUILD)/tests/tools) tests/interop/run.sh
+
+check-integration: all $(TTOOL_BINS)
+	@BIN=$(abspath $(BIN)) TTOOLS=$(abspath $(BUILD)/tests/tools) tests/integration/run.sh
+
+asan:
+	$(MAKE) deps
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin SAN=1 check
+
+# libFuzzer: clang, ASan+UBSan. `make fuzz` runs each target FUZZ_SECONDS;
+# any crash input is copied to tests/fuzz/regress/<target>/ to be kept.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(wildcard lib/*.c)
+
+fuzz: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+	@tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# Benchmarks measure, tests assert: figures go to bench/results.txt and
+# docs/BENCH.md says how they were made.
+bench: all
+	@BIN=$(abspath $(BIN)) bench/run.sh
+
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+deps:
+	@deploy/install-deps.sh
+
+run: deps all
+	@deploy/run-local.sh
+
+FORMAT_FILES = $(shell find $(SRC_DIRS) tools tests -name '*.[ch]' 2>/dev/null | sort)
+format:
+	@clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format-check: ok"
+
+clean:
+	rm -rf build $(BIN)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

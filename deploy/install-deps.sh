@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs every Debian package tandem's build, tests and `make run` need.
+# Idempotent: asks apt only when something is missing. Uses sudo when not root.
+set -eu
+PKGS=(
+	build-essential pkg-config clang libclang-rt-14-dev clang-format
+	libuv1-dev libzmq3-dev libhiredis-dev libcmocka-dev
+	redis-server tshark xl2tpd iproute2 procps python3-redis python3-zmq
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+# tshark asks whether non-root users may capture; noninteractive keeps the default.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,544 @@
+/* Redis access for the worker: connection with back-off, script loading,
+ * leases and fenced checkpoints (statestore/SCHEMA.md). */
+#include "statestore.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "log.h"
+
+#define STATESTORE_RETRY_MIN_MS 100
+#define STATESTORE_RETRY_MAX_MS 2000
+
+/* KEYS: lease, epoch, shardmap. ARGV: owner, ttl_ms, shard, channel.
+ * Returns the epoch, or -1 when another worker holds the lease. */
+static const char statestore_lua_acquire[] =
+	"local cur = redis.call('GET', KEYS[1])\n"
+	"if cur then\n"
+	"  local owner, ep = string.match(cur, 'owner=(%S+) epoch=(%d+)')\n"
+	"  if owner == ARGV[1] then\n"
+	"    redis.call('PEXPIRE', KEYS[1], ARGV[2]) return tonumber(ep) end\n"
+	"  return -1\n"
+	"end\n"
+	"local ep = redis.call('INCR', KEYS[2])\n"
+	"local v = '1 owner=' .. ARGV[1] .. ' epoch=' .. ep\n"
+	"redis.call('SET', KEYS[1], v, 'PX', ARGV[2])\n"
+	"redis.call('HSET', KEYS[3], ARGV[3], v)\n"
+	"redis.call('PUBLISH', ARGV[4], '1 shard=' .. ARGV[3] .. ' owner=' .. "
+	"ARGV[1] .. ' epoch=' .. ep)\n"
+	"return ep\n";
+
+/* KEYS: leases. ARGV: ttl_ms, then the expected value of each lease.
+ * Returns an array: 1 = renewed, 0 = lost, one per key. */
+static const char statestore_lua_renew[] =
+	"local out = {}\n"
+	"for i, k in ipairs(KEYS) do\n"
+	"  if redis.call('GET', k) == ARGV[i + 1] then\n"
+	"    out[i] = redis.call('PEXPIRE', k, ARGV[1])\n"
+	"  else out[i] = 0 end\n"
+	"end\n"
+	"return out\n";
+
+/* KEYS: lease, shardmap. ARGV: expected value, shard, channel, epoch. */
+static const char statestore_lua_release[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('HSET', KEYS[2], ARGV[2], '1 owner=- epoch=' .. ARGV[4])\n"
+	"redis.call('PUBLISH', ARGV[3], '1 shard=' .. ARGV[2] .. ' owner=- "
+	"epoch=' .. ARGV[4])\n"
+	"return 1\n";
+
+/* KEYS: lease, tunnel, sessions, shard set. ARGV: expected lease value, tid,
+ * tunnel record ('' = delete), n_set, n_set (sid, record) pairs, sids to
+ * delete. Refuses with FENCED unless the lease is still the writer's. */
+static const char statestore_lua_checkpoint[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
+	"  return redis.error_reply('FENCED') end\n"
+	"if ARGV[3] == '' then\n"
+	"  redis.call('DEL', KEYS[2], KEYS[3])\n"
+	"  redis.call('SREM', KEYS[4], ARGV[2]) return 0 end\n"
+	"redis.call('SET', KEYS[2], ARGV[3])\n"
+	"redis.call('SADD', KEYS[4], ARGV[2])\n"
+	"local n = tonumber(ARGV[4])\n"
+	"local i = 5\n"
+	"for k = 1, n do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])\n"
+	"  i = i + 2 end\n"
+	"while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) i = i + 1 "
+	"end\n"
+	"return 1\n";
+
+static const char *const statestore_lua[STATESTORE__SCRIPTS] = {
+	[STATESTORE_ACQUIRE] = statestore_lua_acquire,
+	[STATESTORE_RENEW] = statestore_lua_renew,
+	[STATESTORE_RELEASE] = statestore_lua_release,
+	[STATESTORE_CHECKPOINT] = statestore_lua_checkpoint,
+};
+
+/* One outstanding command's completion. */
+struct statestore_req {
+	struct statestore *ss;
+	statestore_cb cb;	 /* status callback, or */
+	statestore_reply_cb rcb; /* raw reply callback */
+	void *arg;
+	int kind; /* 0 status, 1 integer epoch, 2 fenced */
+};
+
+static void statestore_connect(struct statestore *ss);
+
+int statestore_key(const struct statestore *ss, char *buf, size_t len,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(buf, len, "%s:", ss->prefix);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	va_start(ap, fmt);
+	int m = vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return (m < 0 || (size_t)(n + m) >= len) ? -ENAMETOOLONG : n + m;
+}
+
+static void statestore_retry_cb(uv_timer_t *t)
+{
+	statestore_connect(t->data);
+}
+
+static void statestore_schedule_retry(struct statestore *ss)
+{
+	if (ss->stopping)
+		return;
+	ss->retry_ms =
+		ss->retry_ms ? ss->retry_ms * 2 : STATESTORE_RETRY_MIN_MS;
+	if (ss->retry_ms > STATESTORE_RETRY_MAX_MS)
+		ss->retry_ms = STATESTORE_RETRY_MAX_MS;
+	uv_timer_start(&ss->retry, statestore_retry_cb, ss->retry_ms, 0);
+}
+
+static void statestore_lost(struct statestore *ss)
+{
+	bool was_up = ss->up;
+	ss->ac = NULL;
+	ss->in_flight = 0;
+	ss->up = false;
+	if (was_up && ss->ops.down)
+		ss->ops.down(ss->ops.ctx);
+	statestore_schedule_retry(ss);
+}
+
+static void statestore_on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct statestore *ss = ac->data;
+	(void)status;
+	if (!ss)
+		return; /* abandoned by the watchdog */
+	if (ss->stopping) {
+		ss->ac = NULL;
+		ss->up = false;
+		return;
+	}
+	log_warn("redis connection lost", "redis=%s:%u", ss->host, ss->port);
+	statestore_lost(ss);
+}
+
+static void statestore_script_loaded(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct statestore *ss = ac->data;
+	redisReply *reply = r;
+	intptr_t which = (intptr_t)priv;
+	if (!ss)
+		return; /* abandoned connection */
+	if (!reply || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+		log_error("redis SCRIPT LOAD failed", "redis=%s:%u err=%s",
+			  ss->host, ss->port,
+			  LOG_Q(reply && reply->str ? reply->str : "no reply"));
+		return; /* the connection is reset by the caller's timeout */
+	}
+	memcpy(ss->sha[which], reply->str, 40);
+	ss->sha[which][40] = '\0';
+	if (--ss->scripts_pending == 0) {
+		ss->up = true;
+		ss->retry_ms = 0;
+		ss->stats.reconnects++;
+		log_info("redis connected", "redis=%s:%u", ss->host, ss->port);
+		if (ss->ops.up)
+			ss->ops.up(ss->ops.ctx);
+	}
+}
+
+static void statestore_on_connect(const redisAsyncContext *cac, int status)
+{
+	struct statestore *ss = cac->data;
+	if (!ss)
+		return;			/* abandoned connection */
+	redisAsyncContext *ac = ss->ac; /* the same context, not const */
+	if (status != REDIS_OK) {
+		LOG_RL(LOG_LEVEL_WARN, "redis connect failed",
+		       "redis=%s:%u err=%s", ss->host, ss->port,
+		       LOG_Q(ac->errstr));
+		statestore_lost(ss);
+		return;
+	}
+	if (ss->password[0])
+		redisAsyncCommand(ac, NULL, NULL, "AUTH %s", ss->password);
+	ss->scripts_pending = STATESTORE__SCRIPTS;
+	for (intptr_t i = 0; i < STATESTORE__SCRIPTS; i++)
+		redisAsyncCommand(ac, statestore_script_loaded, (void *)i,
+				  "SCRIPT LOAD %s", statestore_lua[i]);
+}
+
+static void statestore_connect(struct statestore *ss)
+{
+	if (ss->stopping || ss->ac)
+		return;
+	redisAsyncContext *ac = redisAsyncConnect(ss->host, ss->port);
+	log_debug("redis connecting", "redis=%s:%u err=%s", ss->host, ss->port,
+		  LOG_Q(ac && ac->err ? ac->errstr : "none"));
+	if (!ac || ac->err) {
+		if (ac)
+			redisAsyncFree(ac);
+		statestore_schedule_retry(ss);
+		return;
+	}
+	ac->data = ss;
+	ss->ac = ac;
+	ss->connect_started_ms = uv_now(ss->loop);
+	redisLibuvAttach(ac, ss->loop);
+	redisAsyncSetConnectCallback(ac, statestore_on_connect);
+	redisAsyncSetDisconnectCallback(ac, statestore_on_disconnect);
+}
+
+/* Give up on the current connection: its pending replies complete with
+ * -EIO, its callbacks see data NULL and do nothing, and we reconnect. Freed
+ * rather than disconnected: a hung server would never let a graceful
+ * disconnect finish. */
+static void statestore_abandon(struct statestore *ss)
+{
+	redisAsyncContext *ac = ss->ac;
+	if (!ac)
+		return;
+	ss->ac = NULL;
+	ac->data = NULL;
+	redisAsyncFree(ac);
+	statestore_lost(ss);
+}
+
+static void statestore_watchdog_cb(uv_timer_t *t)
+{
+	struct statestore *ss = t->data;
+	uint64_t now = uv_now(ss->loop);
+	if (ss->ac && !ss->up &&
+	    now - ss->connect_started_ms >= ss->timeout_ms) {
+		/* Not up in time (hiredis 0.14's libuv adapter drops poll
+		 * errors, so a refused connection never reports back; a hung
+		 * server never answers SCRIPT LOAD). */
+		statestore_abandon(ss);
+		return;
+	}
+	if (!ss->ac || !ss->in_flight ||
+	    now - ss->last_progress_ms < ss->timeout_ms)
+		return;
+	ss->stats.timeouts++;
+	log_warn("redis not answering: dropping the connection",
+		 "redis=%s:%u pending=%u timeout_ms=%u", ss->host, ss->port,
+		 ss->in_flight, ss->timeout_ms);
+	statestore_abandon(ss);
+}
+
+int statestore_init(struct statestore *ss, uv_loop_t *loop, const char *host,
+		    uint16_t port, const char *password, const char *prefix,
+		    const char *worker_id, uint32_t timeout_ms,
+		    const struct statestore_ops *ops)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->loop = loop;
+	snprintf(ss->host, sizeof(ss->host), "%s", host);
+	ss->port = port;
+	snprintf(ss->password, sizeof(ss->password), "%s", password);
+	snprintf(ss->prefix, sizeof(ss->prefix), "%s", prefix);
+	snprintf(ss->worker_id, sizeof(ss->worker_id), "%s", worker_id);
+	if (ops)
+		ss->ops = *ops;
+	int rc = uv_timer_init(loop, &ss->retry);
+	if (rc < 0)
+		return rc;
+	ss->retry.data = ss;
+	ss->timeout_ms = timeout_ms ? timeout_ms : 1000;
+	uv_timer_init(loop, &ss->watchdog);
+	ss->watchdog.data = ss;
+	uint32_t every = ss->timeout_ms / 4 ? ss->timeout_ms / 4 : 1;
+	uv_timer_start(&ss->watchdog, statestore_watchdog_cb, every, every);
+	uv_unref((uv_handle_t *)&ss->watchdog);
+	statestore_connect(ss);
+	return 0;
+}
+
+void statestore_close(struct statestore *ss)
+{
+	ss->stopping = true;
+	uv_timer_stop(&ss->retry);
+	uv_close((uv_handle_t *)&ss->retry, NULL);
+	uv_timer_stop(&ss->watchdog);
+	uv_close((uv_handle_t *)&ss->watchdog, NULL);
+	if (ss->ac)
+		redisAsyncDisconnect(ss->ac);
+}
+
+void statestore_reset(struct statestore *ss)
+{
+	statestore_abandon(ss);
+}
+
+static void statestore_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct statestore_req *req = priv;
+	redisReply *reply = r;
+	(void)ac;
+	if (req->ss->in_flight)
+		req->ss->in_flight--;
+	req->ss->last_progress_ms = uv_now(req->ss->loop);
+	if (req->rcb) {
+		req->rcb(req->arg, reply);
+		free(req);
+		return;
+	}
+	int status = 0;
+	int64_t value = 0;
+	if (!reply) {
+		status = -EIO;
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		if (reply->str && strstr(reply->str, "FENCED")) {
+			status = -ESTALE;
+			req->ss->stats.fenced++;
+		} else {
+			status = -EIO;
+			LOG_RL(LOG_LEVEL_WARN, "redis error reply", "err=%s",
+			       LOG_Q(reply->str ? reply->str : ""));
+		}
+	} else if (reply->type == REDIS_REPLY_INTEGER) {
+		value = reply->integer;
+		if (req->kind == 1 && value < 0)
+			status = -EBUSY;
+		else if (req->kind == 2 && value == 0)
+			status = -ESTALE;
+	}
+	if (status == -EIO)
+		req->ss->stats.errors++;
+	if (req->cb)
+		req->cb(req->arg, status, value);
+	free(req);
+}
+
+static int statestore_send(struct statestore *ss, struct statestore_req *req,
+			   int argc, const char **argv, const size_t *argvlen)
+{
+	if (!ss->ac || !ss->up) {
+		free(req);
+		return -ENOTCONN;
+	}
+	if (redisAsyncCommandArgv(ss->ac, statestore_reply, req, argc, argv,
+				  argvlen) != REDIS_OK) {
+		free(req);
+		return -EIO;
+	}
+	ss->stats.commands++;
+	if (ss->in_flight++ == 0)
+		ss->last_progress_ms = uv_now(ss->loop);
+	return 0;
+}
+
+static struct statestore_req *
+statestore_req(struct statestore *ss, statestore_cb cb, void *arg, int kind)
+{
+	struct statestore_req *req = calloc(1, sizeof(*req));
+	if (req) {
+		req->ss = ss;
+		req->cb = cb;
+		req->arg = arg;
+		req->kind = kind;
+	}
+	return req;
+}
+
+int statestore_command(struct statestore *ss, statestore_cb cb, void *arg,
+		       int argc, const char **argv, const size_t *argvlen)
+{
+	struct statestore_req *req = statestore_req(ss, cb, arg, 0);
+	return req ? statestore_send(ss, req, argc, argv, argvlen) : -ENOMEM;
+}
+
+int statestore_query(struct statestore *ss, statestore_reply_cb cb, void *arg,
+		     int argc, const char **argv, const size_t *argvlen)
+{
+	struct statestore_req *req = statestore_req(ss, NULL, arg, 0);
+	if (!req)
+		return -ENOMEM;
+	req->rcb = cb;
+	return statestore_send(ss, req, argc, argv, argvlen);
+}
+
+/* "1 owner=<id> epoch=<n>": the lease value a holder's writes must match. */
+static void statestore_lease_value(const struct statestore *ss, uint64_t epoch,
+				   char *buf, size_t len)
+{
+	snprintf(buf, len, "1 owner=%s epoch=%llu", ss->worker_id,
+		 (unsigned long long)epoch);
+}
+
+int statestore_lease_acquire(struct statestore *ss, unsigned shard,
+			     uint32_t ttl_ms, statestore_cb cb, void *arg)
+{
+	char lease[STATESTORE_KEY_MAX], epoch[STATESTORE_KEY_MAX],
+		map[STATESTORE_KEY_MAX], chan[STATESTORE_KEY_MAX];
+	char ttl[16], sh[16];
+	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
+	statestore_key(ss, epoch, sizeof(epoch), "epoch:%u", shard);
+	statestore_key(ss, map, sizeof(map), "shardmap");
+	statestore_key(ss, chan, sizeof(chan), "events");
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	snprintf(sh, sizeof(sh), "%u", shard);
+	const char *argv[] = {"EVALSHA",
+			      ss->sha[STATESTORE_ACQUIRE],
+			      "3",
+			      lease,
+			      epoch,
+			      map,
+			      ss->worker_id,
+			      ttl,
+			      sh,
+			      chan};
+	struct statestore_req *req = statestore_req(ss, cb, arg, 1);
+	return req ? statestore_send(ss, req, 10, argv, NULL) : -ENOMEM;
+}
+
+int statestore_lease_renew(struct statestore *ss, const unsigned *shards,
+			   const uint64_t *epochs, size_t n, uint32_t ttl_ms,
+			   statestore_reply_cb cb, void *arg)
+{
+	size_t argc = 4 + 2 * n;
+	const char **argv = malloc(argc * sizeof(*argv));
+	char(*keys)[STATESTORE_KEY_MAX] = malloc((n + 1) * sizeof(*keys));
+	char(*vals)[128] = malloc((n + 1) * sizeof(*vals));
+	char nkeys[16], ttl[16];
+	int rc = -ENOMEM;
+	if (!argv || !keys || !vals)
+		goto fail;
+	snprintf(nkeys, sizeof(nkeys), "%zu", n);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	argv[0] = "EVALSHA";
+	argv[1] = ss->sha[STATESTORE_RENEW];
+	argv[2] = nkeys;
+	for (size_t i = 0; i < n; i++) {
+		statestore_key(ss, keys[i], sizeof(keys[i]), "lease:%u",
+			       shards[i]);
+		statestore_lease_value(ss, epochs[i], vals[i], sizeof(vals[i]));
+		argv[3 + i] = keys[i];
+		argv[4 + n + i] = vals[i];
+	}
+	argv[3 + n] = ttl;
+	rc = statestore_query(ss, cb, arg, (int)argc, argv, NULL);
+fail:
+	free(argv);
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+int statestore_lease_release(struct statestore *ss, unsigned shard,
+			     uint64_t epoch, statestore_cb cb, void *arg)
+{
+	char lease[STATESTORE_KEY_MAX], map[STATESTORE_KEY_MAX],
+		chan[STATESTORE_KEY_MAX], value[128], sh[16], ep[24];
+	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
+	statestore_key(ss, map, sizeof(map), "shardmap");
+	statestore_key(ss, chan, sizeof(chan), "events");
+	statestore_lease_value(ss, epoch, value, sizeof(value));
+	snprintf(sh, sizeof(sh), "%u", shard);
+	snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
+	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_RELEASE],
+			      "2",	 lease,
+			      map,	 value,
+			      sh,	 chan,
+			      ep};
+	struct statestore_req *req = statestore_req(ss, cb, arg, 2);
+	return req ? statestore_send(ss, req, 9, argv, NULL) : -ENOMEM;
+}
+
+int statestore_checkpoint(struct statestore *ss, unsigned shard, uint64_t epoch,
+			  uint16_t tid, const uint8_t *record,
+			  size_t record_len, const struct statestore_blob *set,
+			  size_t n_set, const uint16_t *del, size_t n_del,
+			  statestore_cb cb, void *arg)
+{
+	char lease[STATESTORE_KEY_MAX], tkey[STATESTORE_KEY_MAX],
+		skey[STATESTORE_KEY_MAX], setkey[STATESTORE_KEY_MAX];
+	char value[128], tids[8], nset[16];
+	size_t argc = 11 + 2 * n_set + n_del;
+	const char **argv = malloc(argc * sizeof(*argv));
+	size_t *lens = malloc(argc * sizeof(*lens));
+	char(*sids)[8] = malloc((n_set + n_del + 1) * sizeof(*sids));
+	int rc = -ENOMEM;
+	if (!argv || !lens || !sids)
+		goto fail;
+	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
+	statestore_key(ss, tkey, sizeof(tkey), "t:%u", tid);
+	statestore_key(ss, skey, sizeof(skey), "s:%u", tid);
+	statestore_key(ss, setkey, sizeof(setkey), "shard:%u:tunnels", shard);
+	statestore_lease_value(ss, epoch, value, sizeof(value));
+	snprintf(tids, sizeof(tids), "%u", tid);
+	snprintf(nset, sizeof(nset), "%zu", record ? n_set : 0);
+	size_t i = 0;
+	argv[i++] = "EVALSHA";
+	argv[i++] = ss->sha[STATESTORE_CHECKPOINT];
+	argv[i++] = "4";
+	argv[i++] = lease;
+	argv[i++] = tkey;
+	argv[i++] = skey;
+	argv[i++] = setkey;
+	argv[i++] = value;
+	argv[i++] = tids;
+	for (size_t k = 0; k < i; k++)
+		lens[k] = strlen(argv[k]);
+	argv[i] = record ? (const char *)record : "";
+	lens[i++] = record ? record_len : 0;
+	argv[i] = nset;
+	lens[i] = strlen(nset);
+	i++;
+	for (size_t k = 0; record && k < n_set; k++) {
+		snprintf(sids[k], sizeof(sids[k]), "%u", set[k].sid);
+		argv[i] = sids[k];
+		lens[i++] = strlen(sids[k]);
+		argv[i] = (const char *)set[k].data;
+		lens[i++] = set[k].len;
+	}
+	for (size_t k = 0; record && k < n_del; k++) {
+		snprintf(sids[n_set + k], sizeof(sids[0]), "%u", del[k]);
+		argv[i] = sids[n_set + k];
+		lens[i] = strlen(sids[n_set + k]);
+		i++;
+	}
+	struct statestore_req *req = statestore_req(ss, cb, arg, 0);
+	rc = req ? statestore_send(ss, req, (int)i, argv, lens) : -ENOMEM;
+fail:
+	free(argv);
+	free(lens);
+	free(sids);
+	return rc;
+}
+
+int statestore_wait(struct statestore *ss, int replicas, uint32_t timeout_ms,
+		    statestore_cb cb, void *arg)
+{
+	char n[16], t[16];
+	snprintf(n, sizeof(n), "%d", replicas);
+	snprintf(t, sizeof(t), "%u", timeout_ms);
+	const char *argv[] = {"WAIT", n, t};
+	struct statestore_req *req = statestore_req(ss, cb, arg, 0);
+	return req ? statestore_send(ss, req, 3, argv, NULL) : -ENOMEM;
+}

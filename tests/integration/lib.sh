@@ -1,0 +1,98 @@
+# Shared helpers for integration tests (sourced). Everything runs on
+# 127.0.0.0/8, in a private temp dir, and is killed by the EXIT trap.
+# Each test sources this, then calls tandem_setup.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${BIN:-$TOP/bin}
+PASS=0
+FAIL=0
+PIDS=()
+WORK=$(mktemp -d /tmp/tandem-it.XXXXXX)
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "${KEEP_WORK:-0}" = 1 ] || [ "$FAIL" -gt 0 ]; then
+		echo "logs kept in $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+ok() { PASS=$((PASS + 1)); echo "  ok: $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "  FAIL: $*"; }
+check() { # check "description" command...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+free_port() { # a free TCP or UDP port on 127.0.0.1
+	/usr/bin/python3 - "$1" <<'PY'
+import socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, kind)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+PY
+}
+
+# wait_for SECONDS command... : poll every 0.1 s, bounded
+wait_for() {
+	local n=$(($1 * 10)); shift
+	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+start_redis() {
+	REDIS_PORT=$(free_port tcp)
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+		--dir "$WORK" --logfile "$WORK/redis.log" &
+	PIDS+=($!)
+	REDIS_PID=$!
+	wait_for 5 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
+}
+
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# write_conf FILE LISTEN_ADDR:PORT [extra "key value" lines...]
+write_conf() {
+	local f=$1 listen=$2; shift 2
+	sed -e "s/^redis .*/redis 127.0.0.1:$REDIS_PORT/" \
+	    -e "s/^listen .*/listen $listen/" \
+	    -e "s/^log_level .*/log_level ${LOG_LEVEL:-info}/" \
+	    "$TOP/deploy/tandem.conf.example" > "$f"
+	for kv in "$@"; do
+		local k=${kv%% *}
+		sed -i "/^$k /d" "$f"
+		echo "$kv" >> "$f"
+	done
+}
+
+start_worker() { # start_worker ID CONF
+	"$BIN/tandem-worker" -c "$2" --id "$1" > "$WORK/worker-$1.log" 2>&1 &
+	PIDS+=($!)
+	LAST_PID=$!
+}
+
+start_frontend() { # start_frontend ID CONF
+	"$BIN/tandem-frontend" -c "$2" --id "$1" > "$WORK/frontend-$1.log" 2>&1 &
+	PIDS+=($!)
+	LAST_PID=$!
+}
+
+# All shards owned and a frontend registered: the cluster routes.
+cluster_ready() {
+	local owned
+	owned=$(rcli hvals tandem:shardmap 2>/dev/null | grep -c 'owner=[^-]')
+	[ "$owned" -eq "${SHARDS:-256}" ] && [ "$(rcli hlen tandem:frontends)" -ge 1 ]
+}
+
+finish() { # final summary line and exit status
+	echo "$1: $PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}

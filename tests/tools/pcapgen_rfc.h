@@ -1,0 +1,78 @@
+/* RFC 2661 data for pcapgen, written from the RFC text independently of the
+ * codec's tables (l2tp_spec.c, l2tp_avp.c) so that the two can be compared:
+ * which AVPs each message carries (section 6) and which carry the M bit (4.4).
+ * Included by pcapgen.c only. */
+#ifndef TANDEM_PCAPGEN_RFC_H
+#define TANDEM_PCAPGEN_RFC_H
+
+#include <stdint.h>
+
+#include "l2tp_const.h"
+
+/* AVP bit helper for the tables below. */
+#define B(t) ((uint64_t)1 << L2TP_AVP_##t)
+
+/* RFC 2661 section 6: the AVPs each message MUST and MAY carry (Random
+ * Vector, allowed in any message, is left out). */
+static const struct pcapgen_rfc_spec {
+	uint16_t type;	   /* message type */
+	uint64_t required; /* section 6.x "MUST be present" */
+	uint64_t optional; /* section 6.x "MAY be present" */
+} pcapgen_rfc[] = {
+	{L2TP_MSG_SCCRQ,
+	 B(MESSAGE_TYPE) | B(PROTOCOL_VERSION) | B(HOST_NAME) |
+		 B(FRAMING_CAPABILITIES) | B(ASSIGNED_TUNNEL_ID),
+	 B(BEARER_CAPABILITIES) | B(RECEIVE_WINDOW_SIZE) | B(CHALLENGE) |
+		 B(TIE_BREAKER) | B(FIRMWARE_REVISION) | B(VENDOR_NAME)},
+	{L2TP_MSG_SCCRP,
+	 B(MESSAGE_TYPE) | B(PROTOCOL_VERSION) | B(FRAMING_CAPABILITIES) |
+		 B(HOST_NAME) | B(ASSIGNED_TUNNEL_ID),
+	 B(BEARER_CAPABILITIES) | B(FIRMWARE_REVISION) | B(VENDOR_NAME) |
+		 B(RECEIVE_WINDOW_SIZE) | B(CHALLENGE) | B(CHALLENGE_RESPONSE)},
+	{L2TP_MSG_SCCCN, B(MESSAGE_TYPE), B(CHALLENGE_RESPONSE)},
+	{L2TP_MSG_STOPCCN,
+	 B(MESSAGE_TYPE) | B(ASSIGNED_TUNNEL_ID) | B(RESULT_CODE), 0},
+	{L2TP_MSG_HELLO, B(MESSAGE_TYPE), 0},
+	{L2TP_MSG_OCRQ,
+	 B(MESSAGE_TYPE) | B(ASSIGNED_SESSION_ID) | B(CALL_SERIAL_NUMBER) |
+		 B(MINIMUM_BPS) | B(MAXIMUM_BPS) | B(BEARER_TYPE) |
+		 B(FRAMING_TYPE) | B(CALLED_NUMBER),
+	 B(SUB_ADDRESS)},
+	{L2TP_MSG_OCRP, B(MESSAGE_TYPE) | B(ASSIGNED_SESSION_ID),
+	 B(PHYSICAL_CHANNEL_ID)},
+	{L2TP_MSG_OCCN, B(MESSAGE_TYPE) | B(TX_CONNECT_SPEED) | B(FRAMING_TYPE),
+	 B(RX_CONNECT_SPEED) | B(SEQUENCING_REQUIRED)},
+	{L2TP_MSG_ICRQ,
+	 B(MESSAGE_TYPE) | B(ASSIGNED_SESSION_ID) | B(CALL_SERIAL_NUMBER),
+	 B(BEARER_TYPE) | B(PHYSICAL_CHANNEL_ID) | B(CALLING_NUMBER) |
+		 B(CALLED_NUMBER) | B(SUB_ADDRESS)},
+	{L2TP_MSG_ICRP, B(MESSAGE_TYPE) | B(ASSIGNED_SESSION_ID), 0},
+	{L2TP_MSG_ICCN, B(MESSAGE_TYPE) | B(TX_CONNECT_SPEED) | B(FRAMING_TYPE),
+	 B(INITIAL_RECEIVED_LCP_CONFREQ) | B(LAST_SENT_LCP_CONFREQ) |
+		 B(LAST_RECEIVED_LCP_CONFREQ) | B(PROXY_AUTHEN_TYPE) |
+		 B(PROXY_AUTHEN_NAME) | B(PROXY_AUTHEN_CHALLENGE) |
+		 B(PROXY_AUTHEN_ID) | B(PROXY_AUTHEN_RESPONSE) |
+		 B(PRIVATE_GROUP_ID) | B(RX_CONNECT_SPEED) |
+		 B(SEQUENCING_REQUIRED)},
+	{L2TP_MSG_CDN,
+	 B(MESSAGE_TYPE) | B(RESULT_CODE) | B(ASSIGNED_SESSION_ID),
+	 B(Q931_CAUSE_CODE)},
+	{L2TP_MSG_WEN, B(MESSAGE_TYPE) | B(CALL_ERRORS), 0},
+	{L2TP_MSG_SLI, B(MESSAGE_TYPE) | B(ACCM), 0},
+};
+
+/* RFC 2661 sections 4.4.1-4.4.6: the AVPs whose M bit MUST be 1; all others
+ * MUST be 0 (Tie Breaker, Firmware Revision, Vendor Name, Physical Channel
+ * ID, the LCP and proxy authentication AVPs, Private Group ID, Rx Connect
+ * Speed). */
+static const uint64_t pcapgen_rfc_mandatory =
+	B(MESSAGE_TYPE) | B(RESULT_CODE) | B(PROTOCOL_VERSION) |
+	B(FRAMING_CAPABILITIES) | B(BEARER_CAPABILITIES) | B(HOST_NAME) |
+	B(ASSIGNED_TUNNEL_ID) | B(RECEIVE_WINDOW_SIZE) | B(CHALLENGE) |
+	B(Q931_CAUSE_CODE) | B(CHALLENGE_RESPONSE) | B(ASSIGNED_SESSION_ID) |
+	B(CALL_SERIAL_NUMBER) | B(MINIMUM_BPS) | B(MAXIMUM_BPS) |
+	B(BEARER_TYPE) | B(FRAMING_TYPE) | B(CALLED_NUMBER) |
+	B(CALLING_NUMBER) | B(SUB_ADDRESS) | B(TX_CONNECT_SPEED) |
+	B(CALL_ERRORS) | B(ACCM) | B(RANDOM_VECTOR) | B(SEQUENCING_REQUIRED);
+
+#endif

@@ -1,0 +1,138 @@
+/* Drives statestore.c against a real redis-server (port in argv[1]) through
+ * one scripted scenario and prints one "ok"/"FAIL" line per step: lease
+ * acquire/renew/release, a fenced checkpoint after another worker took the
+ * shard, and the records the checkpoint script writes. Exit 0 = all ok. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include "statestore.h"
+
+static struct statestore a, b;
+static uv_loop_t *loop;
+static int failures, step;
+static int last_status;
+static int64_t last_value;
+static long last_renew; /* 1/0 from the renew reply array */
+static bool got;
+
+static void expect(const char *what, bool cond)
+{
+	printf("%s: %s\n", cond ? "ok" : "FAIL", what);
+	failures += !cond;
+}
+
+static void on_status(void *arg, int status, int64_t value)
+{
+	(void)arg;
+	last_status = status;
+	last_value = value;
+	got = true;
+}
+
+static void on_renew(void *arg, const redisReply *r)
+{
+	(void)arg;
+	last_renew = (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+			     ? r->element[0]->integer
+			     : -1;
+	got = true;
+}
+
+/* Run the loop until the callback fired (bounded: 2 s). */
+static bool run_until_got(void)
+{
+	got = false;
+	for (int i = 0; i < 2000 && !got; i++)
+		uv_run(loop, UV_RUN_NOWAIT), uv_sleep(1);
+	return got;
+}
+
+static bool wait_up(struct statestore *ss)
+{
+	for (int i = 0; i < 2000 && !ss->up; i++)
+		uv_run(loop, UV_RUN_NOWAIT), uv_sleep(1);
+	return ss->up;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: statestore_check REDIS_PORT\n");
+		return 2;
+	}
+	uint16_t port = (uint16_t)atoi(argv[1]);
+	loop = uv_default_loop();
+	statestore_init(&a, loop, "127.0.0.1", port, "", "chk", "wa", 1000,
+			NULL);
+	statestore_init(&b, loop, "127.0.0.1", port, "", "chk", "wb", 1000,
+			NULL);
+	expect("both clients connect and load the scripts",
+	       wait_up(&a) && wait_up(&b));
+
+	statestore_lease_acquire(&a, 3, 300, on_status, NULL);
+	run_until_got();
+	expect("A acquires shard 3 with epoch 1",
+	       last_status == 0 && last_value == 1);
+	int64_t epoch_a = last_value;
+	statestore_lease_acquire(&b, 3, 300, on_status, NULL);
+	run_until_got();
+	expect("B is refused while A holds it", last_status == -EBUSY);
+
+	static const uint8_t rec[] = {1, 0, 7, 0xff, 0x00, 'x'};
+	struct statestore_blob sess = {.sid = 9, .data = rec, .len = 4};
+	statestore_checkpoint(&a, 3, (uint64_t)epoch_a, 777, rec, sizeof(rec),
+			      &sess, 1, NULL, 0, on_status, NULL);
+	run_until_got();
+	expect("A's checkpoint is accepted", last_status == 0);
+
+	unsigned sh = 3;
+	uint64_t ep = (uint64_t)epoch_a;
+	statestore_lease_renew(&a, &sh, &ep, 1, 300, on_renew, NULL);
+	run_until_got();
+	expect("A renews its lease", last_renew == 1);
+
+	/* A stops renewing (paused); the lease runs out; B takes over. */
+	uv_sleep(400);
+	statestore_lease_acquire(&b, 3, 300, on_status, NULL);
+	run_until_got();
+	expect("after the TTL, B acquires with a higher epoch",
+	       last_status == 0 && last_value == epoch_a + 1);
+
+	statestore_checkpoint(&a, 3, (uint64_t)epoch_a, 777, rec, 2, NULL, 0,
+			      NULL, 0, on_status, NULL);
+	run_until_got();
+	expect("A's late checkpoint is fenced (not written)",
+	       last_status == -ESTALE);
+	statestore_lease_renew(&a, &sh, &ep, 1, 300, on_renew, NULL);
+	run_until_got();
+	expect("A's late renewal reports the lease lost", last_renew == 0);
+
+	uint16_t del = 9;
+	statestore_checkpoint(&b, 3, (uint64_t)epoch_a + 1, 777, rec, 3, NULL,
+			      0, &del, 1, on_status, NULL);
+	run_until_got();
+	expect("B's checkpoint (session 9 deleted) is accepted",
+	       last_status == 0);
+	statestore_lease_release(&b, 3, (uint64_t)epoch_a + 1, on_status, NULL);
+	run_until_got();
+	expect("B releases the shard", last_status == 0 && last_value == 1);
+	statestore_lease_acquire(&a, 3, 300, on_status, NULL);
+	run_until_got();
+	expect("A can take it again at once, epoch 3",
+	       last_status == 0 && last_value == epoch_a + 2);
+	statestore_checkpoint(&a, 3, (uint64_t)epoch_a + 2, 777, NULL, 0, NULL,
+			      0, NULL, 0, on_status, NULL);
+	run_until_got();
+	expect("deleting the tunnel's records is accepted", last_status == 0);
+	(void)step;
+	statestore_close(&a);
+	statestore_close(&b);
+	uv_run(loop, UV_RUN_DEFAULT);
+	printf("statestore: %d failed\n", failures);
+	return failures ? 1 : 0;
+}

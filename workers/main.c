@@ -1,0 +1,83 @@
+/* tandem-worker: the LNS control plane process. Usage:
+ *   tandem-worker -c FILE --id NAME */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tandem-worker -c FILE [--id NAME]\n"
+		   "  -c, --config FILE  tandem configuration (see "
+		   "deploy/tandem.conf.example)\n"
+		   "  -i, --id NAME      worker ID, unique in the cluster "
+		   "(default: <hostname>-<pid>)\n"
+		   "  -h, --help         this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"id", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL;
+	char id[64] = "";
+	int c;
+	while ((c = getopt_long(argc, argv, "c:i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'i':
+			snprintf(id, sizeof(id), "%s", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!id[0]) {
+		char host[48] = "worker";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(id, sizeof(id), "%s-%d", host, (int)getpid());
+	}
+	if (strchr(id, ' ') || strchr(id, ':')) {
+		fprintf(stderr, "tandem-worker: --id must not contain spaces "
+				"or ':'\n");
+		return 2;
+	}
+	static struct config cfg;
+	char err[512];
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tandem-worker: %s\n", err);
+		return 2;
+	}
+	log_set_component("worker");
+	log_set_level((enum log_level)cfg.log_level);
+	static struct worker w;
+	uv_loop_t *loop = uv_default_loop();
+	int rc = worker_init(&w, loop, path, &cfg, id);
+	if (rc < 0) {
+		log_error("worker start failed", "err=%s",
+			  LOG_Q(uv_strerror(rc)));
+		return 1;
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	worker_log_stats(&w, LOG_LEVEL_INFO);
+	log_info("worker stopped", "id=%s", LOG_Q(id));
+	return 0;
+}

@@ -1,0 +1,153 @@
+/* The worker process: owns shards of the tunnel-ID space through Redis
+ * leases, runs the LNS engine for their tunnels, and releases every packet
+ * only after the checkpoint it depends on is in Redis (DESIGN.md 1-4). Split
+ * over worker.c (tunnels, packets, checkpoints), worker_cluster.c (Redis
+ * registration, leases, frontends) and worker_zmq.c (ZeroMQ in and out). */
+#ifndef TANDEM_WORKER_H
+#define TANDEM_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "lns.h"
+#include "ppp_count.h"
+#include "record.h"
+#include "statestore.h"
+#include "tunnel.h"
+#include "wire.h"
+
+#define WORKER_MAX_FRONTENDS 32
+#define WORKER_SCCRQ_BUCKETS 4096
+
+/* A packet held until its tunnel's checkpoint is written. */
+struct worker_pkt {
+	struct worker_pkt *next; /* FIFO order */
+	uint16_t len;		 /* bytes in data */
+	uint8_t data[];		 /* the L2TP message */
+};
+
+/* A tunnel plus what the worker keeps around it. */
+struct worker_tunnel {
+	struct tunnel t;		    /* protocol state */
+	struct worker *w;		    /* owner */
+	struct record_peer peer;	    /* LAC address */
+	char frontend[WIRE_MAX_ORIGIN + 1]; /* where its packets came from */
+	unsigned shard;			    /* shard(t.tid) */
+	uv_timer_t timer;		    /* tunnel_next_deadline */
+	struct worker_tunnel *sccrq_next;   /* chain by (peer, peer_tid) */
+	struct worker_tunnel *dirty_next;   /* chain of tunnels to checkpoint */
+	bool dirty;			    /* on the dirty chain */
+	bool snapshot;		     /* next checkpoint writes everything */
+	bool freeing;		     /* being torn down */
+	struct worker_pkt *out_head; /* packets awaiting the checkpoint */
+	struct worker_pkt *out_tail;
+};
+
+struct worker_shard {
+	bool owned;	  /* we hold its lease */
+	bool acquiring;	  /* an acquire is in flight */
+	bool confirming;  /* lease lapsed with tunnels held: their output
+			     waits for the re-acquire to say whose they are */
+	uint64_t epoch;	  /* fencing epoch of our lease */
+	uint32_t tunnels; /* tunnels we hold in it */
+};
+
+/* A ZeroMQ PUSH socket to one frontend. */
+struct worker_frontend {
+	char endpoint[WIRE_MAX_ORIGIN + 1]; /* its PULL endpoint */
+	void *sock;			    /* PUSH socket */
+	bool live;			    /* listed in P:frontends */
+	uint8_t *batch;			    /* PACKET_OUT batch being filled */
+	struct wire_writer wr;		    /* writer over batch */
+	bool open;			    /* wr has a batch begun */
+};
+
+struct worker_stats {
+	uint64_t rx_packets;	   /* datagrams received from frontends */
+	uint64_t rx_bad_batches;   /* undecodable ZeroMQ messages */
+	uint64_t rx_bad_header;	   /* datagrams with a bad L2TP header */
+	uint64_t unknown_tunnel;   /* for tunnels not ours */
+	uint64_t tunnels_created;  /* SCCRQs that made a tunnel */
+	uint64_t sccrq_duplicate;  /* SCCRQs for a tunnel we already have */
+	uint64_t refused_no_redis; /* new tunnels refused while unprotected */
+	uint64_t refused_no_tid;   /* new tunnels refused: no free tunnel ID */
+	uint64_t tx_packets;	   /* datagrams handed to frontends */
+	uint64_t tx_dropped;	   /* no frontend could take them */
+	uint64_t checkpoints;	   /* tunnel checkpoints written */
+	uint64_t ckpt_failed;	   /* checkpoints lost (Redis error) */
+	uint64_t fenced;	   /* checkpoints refused: lease lost */
+	uint64_t control_msgs;	   /* control messages given to tunnels */
+	uint64_t ckpt_rounds;	   /* loop iterations that sent checkpoints:
+				     one pipelined Redis round trip each */
+};
+
+struct worker {
+	uv_loop_t *loop;
+	struct config cfg;		/* current configuration */
+	char cfg_path[512];		/* for SIGHUP */
+	char id[64];			/* worker ID (lease owner) */
+	struct lns_cfg lns;		/* engine settings derived from cfg */
+	struct lns_env env;		/* engine callbacks */
+	struct ppp_count ppp;		/* PPP backend (counting until pppd) */
+	struct statestore ss;		/* Redis */
+	bool protected_mode;		/* checkpoints are reaching Redis */
+	struct worker_shard *shards;	/* cfg.shard_count entries */
+	unsigned shard_size;		/* tunnel IDs per shard */
+	struct worker_tunnel **tunnels; /* 65536 slots by our tunnel ID */
+	unsigned n_tunnels;		/* tunnels in memory */
+	uint16_t next_tid;		/* allocation cursor */
+	struct worker_tunnel *sccrq[WORKER_SCCRQ_BUCKETS]; /* by peer + id */
+	struct worker_tunnel *dirty_head; /* tunnels to checkpoint */
+	void *zctx;			  /* ZeroMQ context */
+	void *pull;			  /* our PULL socket */
+	char endpoint[256];		  /* its bound address */
+	uv_poll_t pull_poll;		  /* its fd in the loop */
+	struct worker_frontend fe[WORKER_MAX_FRONTENDS]; /* PUSH sockets */
+	unsigned n_fe;					 /* entries used */
+	uv_check_t flush;	   /* after I/O: checkpoint, send */
+	uv_prepare_t flush_timers; /* before blocking: what timers produced */
+	uv_timer_t lease_timer;	   /* renew leases, refresh registration */
+	uv_timer_t stats_timer;	   /* periodic counters */
+	uv_signal_t sig_term, sig_int, sig_hup;
+	bool stopping;		   /* SIGTERM received */
+	unsigned releases_pending; /* lease releases in flight at stop */
+	struct worker_stats stats; /* counters */
+};
+
+/* worker.c */
+int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
+		const struct config *cfg, const char *id);
+void worker_packet(struct worker *w, const char *origin,
+		   const struct wire_packet *p);
+void worker_flush(struct worker *w);
+int worker_adopt(struct worker *w, uint16_t tid, const uint8_t *rec, size_t len,
+		 const struct statestore_blob *sessions, size_t n);
+void worker_drop_shard(struct worker *w, unsigned shard, const char *why);
+void worker_snapshot_shard(struct worker *w, unsigned shard);
+/* Our lease on a shard is no longer what Redis holds (renewal refused, a
+ * checkpoint fenced, Redis back after an outage): hold the shard's output
+ * and ask for the lease again; worker_cluster.c decides what survives. */
+void worker_lease_lapsed(struct worker *w, unsigned shard, const char *why);
+void worker_stop(struct worker *w);
+void worker_log_stats(const struct worker *w, enum log_level level);
+
+/* worker_cluster.c */
+void worker_cluster_start(struct worker *w);
+void worker_cluster_up(void *ctx);
+void worker_cluster_down(void *ctx);
+void worker_cluster_stop(struct worker *w);
+
+/* worker_zmq.c */
+int worker_zmq_init(struct worker *w);
+void worker_zmq_send(struct worker *w, const char *frontend,
+		     const struct wire_addr *peer, const uint8_t *pkt,
+		     size_t len);
+void worker_zmq_flush(struct worker *w);
+void worker_zmq_frontend_seen(struct worker *w, const char *endpoint,
+			      bool live);
+void worker_zmq_close(struct worker *w);
+
+#endif
