@@ -20,7 +20,10 @@ endif
 WERROR ?=
 CFLAGS  ?= -O2 -g
 SRC_DIRS := lib workers statestore frontend clusterctl lac
+# Reported in registrations and `--version`; rolling upgrades run two at once.
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(SRC_DIRS:%=-I%) -MMD -MP
+CFLAGS  += -DTANDEM_VERSION='"$(VERSION)"'
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 ifeq ($(SAN),1)

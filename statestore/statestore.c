@@ -74,11 +74,88 @@ static const char statestore_lua_checkpoint[] =
 	"end\n"
 	"return 1\n";
 
+/* One worker's claim round (worker_cluster.c runs it every lease tick).
+ * KEYS: workers hash, shard map. ARGV: prefix, me, ttl_ms, shard_count,
+ * policy ("spread" | "active-standby"), draining ("0" | "1"), channel.
+ * Live workers are those registered whose alive key exists and who are not
+ * draining. Takes free shards up to what the policy allows `me`:
+ *   spread: ceil(shard_count / live workers) in all;
+ *   active-standby: everything, unless another live worker holds shards and
+ *   `me` holds none (then `me` is the standby and takes nothing).
+ * Returns { {shard, epoch, ...} taken now, {shard, epoch, ...} whose lease
+ * names `me` (handed over, or ours), {id, shards, ...} other live workers }.
+ * Lease and epoch keys are built from the prefix: one Redis, not a cluster. */
+static const char statestore_lua_claim[] =
+	"local pfx, me, ttl, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
+	"local live, nlive = {}, 0\n"
+	"local w = redis.call('HGETALL', KEYS[1])\n"
+	"for i = 1, #w, 2 do\n"
+	"  if redis.call('EXISTS', pfx .. ':worker:' .. w[i] .. ':alive') == "
+	"1\n"
+	"     and not string.find(w[i + 1], ' draining=1', 1, true) then\n"
+	"    live[w[i]] = 0 nlive = nlive + 1 end\n"
+	"end\n"
+	"if ARGV[6] ~= '1' and live[me] == nil then live[me] = 0 nlive = nlive "
+	"+ 1 end\n"
+	"local free, mine, have = {}, {}, 0\n"
+	"for s = 0, n - 1 do\n"
+	"  local v = redis.call('GET', pfx .. ':lease:' .. s)\n"
+	"  if v then\n"
+	"    local o, ep = string.match(v, 'owner=(%S+) epoch=(%d+)')\n"
+	"    if o == me then mine[#mine + 1] = s mine[#mine + 1] = "
+	"tonumber(ep)\n"
+	"      have = have + 1 end\n"
+	"    if o and live[o] then live[o] = live[o] + 1 end\n"
+	"  else free[#free + 1] = s end\n"
+	"end\n"
+	"local allow = 0\n"
+	"if ARGV[6] ~= '1' then\n"
+	"  if ARGV[5] == 'spread' then allow = math.ceil(n / nlive) - have\n"
+	"  else\n"
+	"    local others = 0\n"
+	"    for id, c in pairs(live) do if id ~= me then others = others + c "
+	"end end\n"
+	"    if have > 0 or others == 0 then allow = n end\n"
+	"  end\n"
+	"end\n"
+	"local got = {}\n"
+	"for i = 1, math.min(allow, #free) do\n"
+	"  local s = free[i]\n"
+	"  local ep = redis.call('INCR', pfx .. ':epoch:' .. s)\n"
+	"  local v = '1 owner=' .. me .. ' epoch=' .. ep\n"
+	"  redis.call('SET', pfx .. ':lease:' .. s, v, 'PX', ttl)\n"
+	"  redis.call('HSET', KEYS[2], s, v)\n"
+	"  redis.call('PUBLISH', ARGV[7], '1 shard=' .. s .. ' owner=' .. me "
+	".. "
+	"' epoch=' .. ep)\n"
+	"  got[#got + 1] = s got[#got + 1] = ep\n"
+	"end\n"
+	"local peers = {}\n"
+	"for id, c in pairs(live) do\n"
+	"  if id ~= me then peers[#peers + 1] = id peers[#peers + 1] = c end\n"
+	"end\n"
+	"return {got, mine, peers}\n";
+
+/* Hand a lease straight to a successor (drain, rebalancing): no TTL wait.
+ * KEYS: lease, epoch, shard map. ARGV: our lease value, successor, ttl_ms,
+ * shard, channel. Returns the successor's epoch, or -1 if not ours. */
+static const char statestore_lua_handoff[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end\n"
+	"local ep = redis.call('INCR', KEYS[2])\n"
+	"local v = '1 owner=' .. ARGV[2] .. ' epoch=' .. ep\n"
+	"redis.call('SET', KEYS[1], v, 'PX', ARGV[3])\n"
+	"redis.call('HSET', KEYS[3], ARGV[4], v)\n"
+	"redis.call('PUBLISH', ARGV[5], '1 shard=' .. ARGV[4] .. ' owner=' .. "
+	"ARGV[2] .. ' epoch=' .. ep)\n"
+	"return ep\n";
+
 static const char *const statestore_lua[STATESTORE__SCRIPTS] = {
 	[STATESTORE_ACQUIRE] = statestore_lua_acquire,
 	[STATESTORE_RENEW] = statestore_lua_renew,
 	[STATESTORE_RELEASE] = statestore_lua_release,
 	[STATESTORE_CHECKPOINT] = statestore_lua_checkpoint,
+	[STATESTORE_CLAIM] = statestore_lua_claim,
+	[STATESTORE_HANDOFF] = statestore_lua_handoff,
 };
 
 /* One outstanding command's completion. */
@@ -541,4 +618,54 @@ int statestore_wait(struct statestore *ss, int replicas, uint32_t timeout_ms,
 	const char *argv[] = {"WAIT", n, t};
 	struct statestore_req *req = statestore_req(ss, cb, arg, 0);
 	return req ? statestore_send(ss, req, 3, argv, NULL) : -ENOMEM;
+}
+
+int statestore_claim(struct statestore *ss, unsigned shard_count,
+		     uint32_t ttl_ms, const char *policy, bool draining,
+		     statestore_reply_cb cb, void *arg)
+{
+	char workers[STATESTORE_KEY_MAX], map[STATESTORE_KEY_MAX],
+		chan[STATESTORE_KEY_MAX], ttl[16], n[16];
+	statestore_key(ss, workers, sizeof(workers), "workers");
+	statestore_key(ss, map, sizeof(map), "shardmap");
+	statestore_key(ss, chan, sizeof(chan), "events");
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	snprintf(n, sizeof(n), "%u", shard_count);
+	const char *argv[] = {"EVALSHA",
+			      ss->sha[STATESTORE_CLAIM],
+			      "2",
+			      workers,
+			      map,
+			      ss->prefix,
+			      ss->worker_id,
+			      ttl,
+			      n,
+			      policy,
+			      draining ? "1" : "0",
+			      chan};
+	return statestore_query(ss, cb, arg, 12, argv, NULL);
+}
+
+int statestore_lease_handoff(struct statestore *ss, unsigned shard,
+			     uint64_t epoch, const char *successor,
+			     uint32_t ttl_ms, statestore_cb cb, void *arg)
+{
+	char lease[STATESTORE_KEY_MAX], ekey[STATESTORE_KEY_MAX],
+		map[STATESTORE_KEY_MAX], chan[STATESTORE_KEY_MAX], value[128],
+		sh[16], ttl[16];
+	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
+	statestore_key(ss, ekey, sizeof(ekey), "epoch:%u", shard);
+	statestore_key(ss, map, sizeof(map), "shardmap");
+	statestore_key(ss, chan, sizeof(chan), "events");
+	statestore_lease_value(ss, epoch, value, sizeof(value));
+	snprintf(sh, sizeof(sh), "%u", shard);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_HANDOFF],
+			      "3",	 lease,
+			      ekey,	 map,
+			      value,	 successor,
+			      ttl,	 sh,
+			      chan};
+	struct statestore_req *req = statestore_req(ss, cb, arg, 1);
+	return req ? statestore_send(ss, req, 11, argv, NULL) : -ENOMEM;
 }

@@ -21,6 +21,8 @@ enum statestore_script {
 	STATESTORE_RENEW,
 	STATESTORE_RELEASE,
 	STATESTORE_CHECKPOINT,
+	STATESTORE_CLAIM,
+	STATESTORE_HANDOFF,
 	STATESTORE__SCRIPTS
 };
 
@@ -98,6 +100,19 @@ int statestore_lease_renew(struct statestore *ss, const unsigned *shards,
 /* release -> value unused. */
 int statestore_lease_release(struct statestore *ss, unsigned shard,
 			     uint64_t epoch, statestore_cb cb, void *arg);
+
+/* One claim round (see statestore_lua_claim): renew nothing, take free
+ * shards as the policy allows. The reply is {taken, ours, peers}, each a
+ * flat array: (shard, epoch) pairs, (shard, epoch) pairs, (worker, shards)
+ * pairs. policy is "spread" or "active-standby". */
+int statestore_claim(struct statestore *ss, unsigned shard_count,
+		     uint32_t ttl_ms, const char *policy, bool draining,
+		     statestore_reply_cb cb, void *arg);
+/* Hand our lease (at epoch) to successor: value = its epoch, -EBUSY when
+ * the lease was no longer ours. */
+int statestore_lease_handoff(struct statestore *ss, unsigned shard,
+			     uint64_t epoch, const char *successor,
+			     uint32_t ttl_ms, statestore_cb cb, void *arg);
 
 /* One tunnel's checkpoint, fenced by (shard, epoch). record NULL deletes the
  * tunnel and its sessions. sessions: n_set (sid, record) pairs to write and

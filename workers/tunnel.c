@@ -247,6 +247,29 @@ void tunnel_session_close(struct tunnel *t, struct session *s, uint16_t result,
 	tunnel_session_end(t, s, SESSION_EV_LOCAL_CLOSE);
 }
 
+void tunnel_reattach(struct tunnel *t, uint64_t now_ms)
+{
+	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++) {
+		struct session *s = t->buckets[b];
+		while (s) {
+			struct session *next = s->next;
+			if (s->state == SESSION_ESTABLISHED &&
+			    t->env->ppp.open &&
+			    t->env->ppp.open(t->env->ppp.ctx, s) < 0) {
+				t->stats.sessions_refused++;
+				tunnel_send_cdn(t, s,
+						L2TP_CDN_NO_FACILITIES_PERM, 0,
+						now_ms);
+				/* never attached here: nothing to close */
+				session_fsm_step(s, SESSION_EV_LOCAL_CLOSE);
+				tunnel_session_free(t, s);
+				tunnel_dirty(t);
+			}
+			s = next;
+		}
+	}
+}
+
 /* SCCRQ in IDLE: accept (SCCRP) or refuse (StopCCN), RFC 2661 6.1, 5.1.1. */
 static void tunnel_on_sccrq(struct tunnel *t, const struct l2tp_msg *m,
 			    uint64_t now_ms)

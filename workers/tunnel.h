@@ -90,6 +90,9 @@ int tunnel_init(struct tunnel *t, const struct lns_env *env, uint16_t tid,
 		uint64_t now_ms);
 /* Frees sessions (closing their PPP endpoints) and queued messages. */
 void tunnel_free(struct tunnel *t);
+/* After a takeover (record_*_restore): give every established session a
+ * PPP endpoint again; one that cannot have it is cleared with a CDN. */
+void tunnel_reattach(struct tunnel *t, uint64_t now_ms);
 
 /* A control message (decoded header h) from the peer. */
 void tunnel_rx_control(struct tunnel *t, const struct l2tp_header *h,

@@ -304,6 +304,7 @@ int worker_adopt(struct worker *w, uint16_t tid, const uint8_t *rec, size_t len,
 	if (wt->t.state == TUNNEL_HOLD)
 		wt->t.hold_until_ms = now + w->lns.hold_ms;
 	worker_tunnel_insert(w, wt);
+	tunnel_reattach(&wt->t, now);
 	transport_retransmit_all(&wt->t.tx, now);
 	worker_mark_dirty(w, wt);
 	worker_tunnel_after(w, wt);
@@ -375,6 +376,13 @@ static void worker_sccrq(struct worker *w, const char *origin,
 		worker_tunnel_after(w, wt);
 		return;
 	}
+	if (w->draining) {
+		/* Left unanswered: the peer retransmits it to the successor
+		 * that owns the shard by then. */
+		LOG_RL(LOG_LEVEL_INFO, "draining: SCCRQ left to the successor",
+		       "peer_tid=%u", m.assigned_tunnel_id);
+		return;
+	}
 	if (!w->protected_mode) {
 		w->stats.refused_no_redis++;
 		worker_refuse_sccrq(w, origin, &p->peer, m.assigned_tunnel_id,
@@ -403,6 +411,75 @@ static void worker_sccrq(struct worker *w, const char *origin,
 	worker_tunnel_after(w, wt);
 }
 
+static void worker_park(struct worker *w, const char *origin,
+			const struct wire_packet *p, uint16_t tid)
+{
+	struct worker_parked *k = NULL;
+	if (w->n_parked < WORKER_PARK_MAX)
+		k = malloc(sizeof(*k) + p->len);
+	if (!k) {
+		w->stats.park_expired++;
+		return;
+	}
+	k->next = NULL;
+	k->at_ms = uv_now(w->loop);
+	k->peer = p->peer;
+	k->tid = tid;
+	snprintf(k->origin, sizeof(k->origin), "%s", origin);
+	k->len = p->len;
+	memcpy(k->data, p->data, p->len);
+	if (w->parked_tail)
+		w->parked_tail->next = k;
+	else
+		w->parked_head = k;
+	w->parked_tail = k;
+	w->n_parked++;
+	w->stats.parked++;
+}
+
+/* Give parked datagrams whose shard is now loaded to their tunnels; drop
+ * those too old to matter (the peer has retransmitted them by now). */
+void worker_replay_parked(struct worker *w)
+{
+	struct worker_parked *k = w->parked_head, *keep = NULL,
+			     *keep_tail = NULL;
+	uint64_t now = uv_now(w->loop);
+	w->parked_head = w->parked_tail = NULL;
+	w->n_parked = 0;
+	while (k) {
+		struct worker_parked *next = k->next;
+		const struct worker_shard *sh =
+			&w->shards[worker_shard_of(w, k->tid)];
+		k->next = NULL;
+		if (now - k->at_ms > WORKER_PARK_MS || w->stopping) {
+			w->stats.park_expired++;
+			free(k);
+		} else if (sh->owned && !sh->loading) {
+			struct wire_packet p = {.peer = k->peer,
+						.data = k->data,
+						.len = k->len};
+			w->stats.rx_packets--; /* counted when it arrived */
+			worker_packet(w, k->origin, &p);
+			free(k);
+		} else {
+			if (keep_tail)
+				keep_tail->next = k;
+			else
+				keep = k;
+			keep_tail = k;
+			w->n_parked++;
+		}
+		k = next;
+	}
+	/* worker_packet may have parked more meanwhile: older ones first. */
+	if (keep) {
+		keep_tail->next = w->parked_head;
+		if (!w->parked_head)
+			w->parked_tail = keep_tail;
+		w->parked_head = keep;
+	}
+}
+
 void worker_packet(struct worker *w, const char *origin,
 		   const struct wire_packet *p)
 {
@@ -422,8 +499,17 @@ void worker_packet(struct worker *w, const char *origin,
 		return;
 	}
 	struct worker_tunnel *wt = w->tunnels[h.tunnel_id];
-	if (!wt ||
-	    !(w->shards[wt->shard].owned || w->shards[wt->shard].confirming)) {
+	struct worker_shard *sh = &w->shards[worker_shard_of(w, h.tunnel_id)];
+	if (!wt && (sh->loading || (!sh->owned && !sh->handing &&
+				    !sh->confirming && !w->draining))) {
+		/* Its shard is loading, or may just have been handed to us:
+		 * keep it until we know. */
+		worker_park(w, origin, p, h.tunnel_id);
+		if (!sh->owned)
+			worker_claim_soon(w);
+		return;
+	}
+	if (!wt || !(sh->owned || sh->confirming)) {
 		w->stats.unknown_tunnel++;
 		LOG_RL(LOG_LEVEL_WARN, "packet for a tunnel not held here",
 		       "tid=%u", h.tunnel_id);
@@ -511,10 +597,9 @@ static void worker_flush_timers_cb(uv_prepare_t *h)
 
 /* Lost a shard (fenced, or its renewal failed): forget its tunnels without
  * sending a single packet for them; the new owner has them from Redis. */
-void worker_drop_shard(struct worker *w, unsigned shard, const char *why)
+/* Forget a shard's tunnels without sending anything more for them. */
+void worker_free_shard_tunnels(struct worker *w, unsigned shard)
 {
-	w->shards[shard].owned = false;
-	unsigned dropped = 0;
 	for (unsigned tid = shard * w->shard_size;
 	     tid < (shard + 1) * w->shard_size && tid < 65536; tid++) {
 		struct worker_tunnel *wt = w->tunnels[tid];
@@ -523,9 +608,18 @@ void worker_drop_shard(struct worker *w, unsigned shard, const char *why)
 		worker_free_list(wt->out_head);
 		wt->out_head = wt->out_tail = NULL;
 		worker_tunnel_free(w, wt);
-		dropped++;
 	}
-	log_warn("shard dropped", "shard=%u tunnels=%u why=%s", shard, dropped,
+}
+
+void worker_drop_shard(struct worker *w, unsigned shard, const char *why)
+{
+	struct worker_shard *sh = &w->shards[shard];
+	unsigned held = sh->tunnels;
+	sh->owned = false;
+	sh->confirming = false;
+	sh->loading = 0;
+	worker_free_shard_tunnels(w, shard);
+	log_warn("shard dropped", "shard=%u tunnels=%u why=%s", shard, held,
 		 LOG_Q(why));
 }
 
@@ -578,7 +672,29 @@ static void worker_on_signal(uv_signal_t *h, int signum)
 		log_info("config reloaded", "file=%s", LOG_Q(w->cfg_path));
 		return;
 	}
-	worker_stop(w);
+	if (w->draining) {
+		log_warn(
+			"second signal: stopping without waiting for the drain",
+			"signal=%d", signum);
+		worker_stop(w);
+		return;
+	}
+	worker_drain(w);
+}
+
+/* SIGTERM: the rolling-upgrade path. New tunnels are left to successors,
+ * every shard is handed to a live worker explicitly (no lease expiry to
+ * wait for), and the worker stops once none is left (worker_cluster.c). */
+void worker_drain(struct worker *w)
+{
+	if (w->draining || w->stopping)
+		return;
+	w->draining = true;
+	w->drain_deadline_ms = uv_now(w->loop) + WORKER_DRAIN_MAX_MS;
+	log_info("worker draining", "id=%s tunnels=%u", LOG_Q(w->id),
+		 w->n_tunnels);
+	worker_flush(w);
+	worker_cluster_drain(w);
 }
 
 void worker_log_stats(const struct worker *w, enum log_level level)
@@ -688,6 +804,7 @@ void worker_stop(struct worker *w)
 	for (unsigned tid = 1; tid < 65536; tid++)
 		if (w->tunnels[tid])
 			worker_tunnel_free(w, w->tunnels[tid]);
+	worker_replay_parked(w); /* frees them all: stopping */
 	worker_cluster_stop(w);
 	uv_signal_stop(&w->sig_term);
 	uv_signal_stop(&w->sig_int);

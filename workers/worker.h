@@ -51,8 +51,34 @@ struct worker_shard {
 	bool acquiring;	  /* an acquire is in flight */
 	bool confirming;  /* lease lapsed with tunnels held: their output
 			     waits for the re-acquire to say whose they are */
+	bool handing;	  /* a hand-off to a successor is in flight */
 	uint64_t epoch;	  /* fencing epoch of our lease */
 	uint32_t tunnels; /* tunnels we hold in it */
+	uint32_t loading; /* Redis replies still due to load it (0 = done) */
+	uint64_t load_started_ms; /* when it became ours (takeover timing) */
+};
+
+/* A datagram for a tunnel not in memory yet, whose shard is being loaded
+ * or may be about to become ours (handed over, taken over). */
+struct worker_parked {
+	struct worker_parked *next;
+	uint64_t at_ms;			  /* when it arrived */
+	uint16_t tid;			  /* its tunnel ID */
+	struct wire_addr peer;		  /* LAC address */
+	char origin[WIRE_MAX_ORIGIN + 1]; /* frontend it came through */
+	uint16_t len;			  /* bytes in data */
+	uint8_t data[];			  /* the datagram */
+};
+
+#define WORKER_PARK_MAX	    8192 /* datagrams parked at most */
+#define WORKER_PARK_MS	    1500 /* then dropped: the peer retransmits anyway */
+#define WORKER_MAX_PEERS    64	 /* other live workers we track */
+#define WORKER_DRAIN_MAX_MS 10000 /* a drain that takes longer releases */
+
+/* Another live worker, as the last claim round saw it. */
+struct worker_peer {
+	char id[64];	 /* its worker ID */
+	unsigned shards; /* shards it holds */
 };
 
 /* A ZeroMQ PUSH socket to one frontend. */
@@ -82,6 +108,10 @@ struct worker_stats {
 	uint64_t control_msgs;	   /* control messages given to tunnels */
 	uint64_t ckpt_rounds;	   /* loop iterations that sent checkpoints:
 				     one pipelined Redis round trip each */
+	uint64_t parked;	   /* datagrams parked for a loading shard */
+	uint64_t park_expired;	   /* parked datagrams dropped unreplayed */
+	uint64_t takeovers;	   /* shards loaded from another owner */
+	uint64_t handoffs;	   /* shards handed to a successor */
 };
 
 struct worker {
@@ -112,7 +142,16 @@ struct worker {
 	uv_timer_t lease_timer;	   /* renew leases, refresh registration */
 	uv_timer_t stats_timer;	   /* periodic counters */
 	uv_signal_t sig_term, sig_int, sig_hup;
-	bool stopping;		   /* SIGTERM received */
+	bool stopping;		    /* shutting down (after any drain) */
+	bool draining;		    /* handing every shard to successors */
+	uint64_t drain_deadline_ms; /* give up handing off after this */
+	bool claim_in_flight;	    /* a claim round awaits its reply */
+	uint64_t last_claim_ms;	    /* when the last one was sent */
+	struct worker_peer peers[WORKER_MAX_PEERS]; /* other live workers */
+	unsigned n_peers;
+	unsigned handoffs_pending; /* hand-offs awaiting their reply */
+	struct worker_parked *parked_head, *parked_tail;
+	unsigned n_parked;
 	unsigned releases_pending; /* lease releases in flight at stop */
 	struct worker_stats stats; /* counters */
 };
@@ -132,12 +171,20 @@ void worker_snapshot_shard(struct worker *w, unsigned shard);
  * and ask for the lease again; worker_cluster.c decides what survives. */
 void worker_lease_lapsed(struct worker *w, unsigned shard, const char *why);
 void worker_stop(struct worker *w);
+/* SIGTERM: hand every shard to a successor, then stop (worker_stop). */
+void worker_drain(struct worker *w);
+void worker_replay_parked(struct worker *w);
+void worker_free_shard_tunnels(struct worker *w, unsigned shard);
 void worker_log_stats(const struct worker *w, enum log_level level);
 
 /* worker_cluster.c */
 void worker_cluster_start(struct worker *w);
 void worker_cluster_up(void *ctx);
 void worker_cluster_down(void *ctx);
+/* A claim round now (rate-limited): a datagram arrived for a shard that
+ * may have just been handed to us. */
+void worker_claim_soon(struct worker *w);
+void worker_cluster_drain(struct worker *w);
 void worker_cluster_stop(struct worker *w);
 
 /* worker_zmq.c */

@@ -14,6 +14,12 @@
 #include "worker.h"
 
 #define WORKER_FRONTEND_REFRESH_TICKS 5
+#define WORKER_HANDOFF_BATCH	      32 /* shards handed off per claim round */
+#define WORKER_CLAIM_MIN_MS	      20 /* early claim rounds at most this often */
+
+#ifndef TANDEM_VERSION
+#define TANDEM_VERSION "dev"
+#endif
 
 struct worker_lease_op {
 	struct worker *w;
@@ -31,7 +37,9 @@ static struct worker_lease_op *worker_lease_op(struct worker *w, unsigned shard,
 }
 
 /* Loading one tunnel of a newly acquired shard: GET of its record, then
- * HGETALL of its sessions (replies arrive in that order). */
+ * HGETALL of its sessions (replies arrive in that order). Each shard counts
+ * the replies it still waits for; at zero it is loaded and the datagrams
+ * parked for it meanwhile are replayed. */
 struct worker_load {
 	struct worker *w;
 	unsigned shard;
@@ -41,13 +49,33 @@ struct worker_load {
 	size_t rec_len;
 };
 
+static bool worker_load_current(const struct worker_load *ld)
+{
+	const struct worker_shard *sh = &ld->w->shards[ld->shard];
+	return sh->owned && sh->epoch == ld->epoch;
+}
+
+/* One reply of a shard's load has arrived (or will never arrive). */
+static void worker_load_step(struct worker_load *ld)
+{
+	struct worker *w = ld->w;
+	struct worker_shard *sh = &w->shards[ld->shard];
+	if (!worker_load_current(ld) || !sh->loading || --sh->loading)
+		return;
+	uint64_t ms = uv_now(w->loop) - sh->load_started_ms;
+	w->stats.takeovers++;
+	log_info("shard loaded", "shard=%u tunnels=%u epoch=%llu ms=%llu",
+		 ld->shard, sh->tunnels, (unsigned long long)sh->epoch,
+		 (unsigned long long)ms);
+	worker_replay_parked(w);
+}
+
 static void worker_load_sessions(void *arg, const redisReply *r)
 {
 	struct worker_load *ld = arg;
 	struct worker *w = ld->w;
-	struct worker_shard *sh = &w->shards[ld->shard];
-	if (ld->rec && r && r->type == REDIS_REPLY_ARRAY && sh->owned &&
-	    sh->epoch == ld->epoch) {
+	if (ld->rec && r && r->type == REDIS_REPLY_ARRAY &&
+	    worker_load_current(ld)) {
 		size_t n = r->elements / 2;
 		struct statestore_blob *b = calloc(n ? n : 1, sizeof(*b));
 		for (size_t i = 0; b && i < n; i++) {
@@ -65,6 +93,7 @@ static void worker_load_sessions(void *arg, const redisReply *r)
 				 ld->tid, rc);
 		free(b);
 	}
+	worker_load_step(ld);
 	free(ld->rec);
 	free(ld);
 }
@@ -85,8 +114,14 @@ static void worker_load_members(void *arg, const redisReply *r)
 {
 	struct worker_load *base = arg;
 	struct worker *w = base->w;
+	struct worker_shard *sh = &w->shards[base->shard];
 	size_t n = (r && r->type == REDIS_REPLY_ARRAY) ? r->elements : 0;
-	for (size_t i = 0; i < n; i++) {
+	if (!r && worker_load_current(base)) {
+		/* Redis went away mid-load: ask again when it is back. */
+		worker_lease_lapsed(w, base->shard, "redis lost while loading");
+		sh->loading = 0;
+	}
+	for (size_t i = 0; i < n && worker_load_current(base); i++) {
 		const redisReply *e = r->element[i];
 		long tid = e->type == REDIS_REPLY_STRING
 				   ? strtol(e->str, NULL, 10)
@@ -107,29 +142,34 @@ static void worker_load_members(void *arg, const redisReply *r)
 				     NULL) < 0 ||
 		    statestore_query(&w->ss, worker_load_sessions, ld, 2,
 				     hgetall, NULL) < 0) {
-			free(ld); /* Redis went away; the shard is reloaded */
+			free(ld); /* Redis went away: the down path reloads */
 			break;
 		}
+		sh->loading++;
 	}
-	if (n)
-		log_info("taking over shard", "shard=%u tunnels=%zu epoch=%llu",
-			 base->shard, n, (unsigned long long)base->epoch);
+	worker_load_step(base);
 	free(base);
 }
 
-/* A shard became ours: adopt the tunnels its previous owner checkpointed. */
+/* A shard became ours: adopt the tunnels its previous owner checkpointed.
+ * Until every one is in memory, datagrams for it are parked. */
 static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch)
 {
 	char key[STATESTORE_KEY_MAX];
+	struct worker_shard *sh = &w->shards[shard];
 	struct worker_load *base = calloc(1, sizeof(*base));
 	if (!base)
 		return;
 	*base = (struct worker_load){.w = w, .shard = shard, .epoch = epoch};
 	statestore_key(&w->ss, key, sizeof(key), "shard:%u:tunnels", shard);
 	const char *argv[] = {"SMEMBERS", key};
+	sh->loading = 1;
+	sh->load_started_ms = uv_now(w->loop);
 	if (statestore_query(&w->ss, worker_load_members, base, 2, argv, NULL) <
-	    0)
+	    0) {
+		sh->loading = 0;
 		free(base);
+	}
 }
 
 /* An acquire for a shard whose tunnels we still hold answered with epoch
@@ -161,28 +201,56 @@ static void worker_reacquired(struct worker *w, unsigned shard, uint64_t e)
 	worker_snapshot_shard(w, shard);
 }
 
+/* Redis says the lease of `shard` names us at epoch `e` (we took it, it was
+ * handed to us, or it is one we hold). */
+static void worker_granted(struct worker *w, unsigned shard, uint64_t e)
+{
+	struct worker_shard *sh = &w->shards[shard];
+	if (sh->handing || w->stopping)
+		return; /* our hand-off, queued behind this reply, decides */
+	if (sh->confirming || (sh->owned && sh->epoch != e)) {
+		worker_reacquired(w, shard, e);
+		return;
+	}
+	if (sh->owned)
+		return;
+	if (sh->tunnels) /* left over from an ownership that ended */
+		worker_free_shard_tunnels(w, shard);
+	sh->owned = true;
+	sh->epoch = e;
+	log_debug("shard acquired", "shard=%u epoch=%llu", shard,
+		  (unsigned long long)e);
+	worker_load_shard(w, shard, e);
+}
+
 static void worker_acquired(void *arg, int status, int64_t epoch)
 {
 	struct worker_lease_op *op = arg;
 	struct worker *w = op->w;
 	struct worker_shard *sh = &w->shards[op->shard];
 	sh->acquiring = false;
-	if (status == 0 && !w->stopping) {
-		if (sh->confirming) {
-			worker_reacquired(w, op->shard, (uint64_t)epoch);
-		} else if (!sh->owned) {
-			sh->owned = true;
-			sh->epoch = (uint64_t)epoch;
-			log_debug("shard acquired", "shard=%u epoch=%lld",
-				  op->shard, (long long)epoch);
-			worker_load_shard(w, op->shard, sh->epoch);
-		}
-	} else if (status == -EBUSY && (sh->confirming || sh->tunnels)) {
+	if (status == 0)
+		worker_granted(w, op->shard, (uint64_t)epoch);
+	else if (status == -EBUSY && (sh->confirming || sh->tunnels))
 		/* Someone else owns it now (we were away): theirs. */
-		sh->confirming = false;
 		worker_drop_shard(w, op->shard, "owned by another worker");
-	}
 	free(op);
+}
+
+static void worker_acquire(struct worker *w, unsigned shard)
+{
+	struct worker_shard *sh = &w->shards[shard];
+	if (sh->acquiring || !w->ss.up || w->stopping)
+		return;
+	struct worker_lease_op *op = worker_lease_op(w, shard, 0);
+	if (!op)
+		return;
+	sh->acquiring = true;
+	if (statestore_lease_acquire(&w->ss, shard, w->cfg.lease_ttl_ms,
+				     worker_acquired, op) < 0) {
+		sh->acquiring = false;
+		free(op);
+	}
 }
 
 void worker_lease_lapsed(struct worker *w, unsigned shard, const char *why)
@@ -191,25 +259,225 @@ void worker_lease_lapsed(struct worker *w, unsigned shard, const char *why)
 	if (!sh->owned)
 		return;
 	sh->owned = false;
+	sh->loading = 0;
 	if (!sh->tunnels)
-		return; /* nothing held: the next tick may acquire it afresh */
+		return; /* nothing held: a claim round may take it afresh */
 	sh->confirming = true;
 	log_warn("shard lease lapsed: output held",
 		 "shard=%u tunnels=%u "
 		 "why=%s",
 		 shard, sh->tunnels, LOG_Q(why));
-	if (!sh->acquiring && w->ss.up && !w->stopping) {
-		struct worker_lease_op *op = worker_lease_op(w, shard, 0);
-		if (!op)
-			return;
-		sh->acquiring = true;
-		if (statestore_lease_acquire(&w->ss, shard, w->cfg.lease_ttl_ms,
-					     worker_acquired, op) < 0) {
-			sh->acquiring = false;
-			free(op);
-		}
+	worker_acquire(w, shard);
+}
+
+/* ---- hand-off: drain and rebalancing ------------------------------------ */
+
+struct worker_handoff {
+	struct worker *w;
+	unsigned shard;
+	char to[64];
+};
+
+static void worker_drain_check(struct worker *w);
+
+static void worker_handed(void *arg, int status, int64_t epoch)
+{
+	struct worker_handoff *ho = arg;
+	struct worker *w = ho->w;
+	struct worker_shard *sh = &w->shards[ho->shard];
+	w->handoffs_pending--;
+	sh->handing = false;
+	if (status == 0) {
+		w->stats.handoffs++;
+		log_info("shard handed off",
+			 "shard=%u to=%s epoch=%lld "
+			 "tunnels=%u",
+			 ho->shard, LOG_Q(ho->to), (long long)epoch,
+			 sh->tunnels);
+		worker_free_shard_tunnels(w, ho->shard);
+	} else if (status == -EBUSY) {
+		worker_drop_shard(w, ho->shard, "lease was no longer ours");
+	} else if (sh->tunnels) {
+		/* Unknown outcome: the lease decides when Redis is back. */
+		sh->owned = true;
+		worker_lease_lapsed(w, ho->shard, "hand-off unanswered");
+	}
+	free(ho);
+	if (w->draining)
+		worker_drain_check(w);
+}
+
+/* Hand one owned shard to `to`: its pending checkpoints are queued first
+ * (same connection, so Redis applies them before the hand-off), and from now
+ * on nothing more is sent or written for it here. */
+static int worker_handoff(struct worker *w, unsigned shard, const char *to)
+{
+	struct worker_shard *sh = &w->shards[shard];
+	struct worker_handoff *ho = calloc(1, sizeof(*ho));
+	if (!ho || !sh->owned || sh->loading) {
+		free(ho);
+		return -EAGAIN;
+	}
+	*ho = (struct worker_handoff){.w = w, .shard = shard};
+	snprintf(ho->to, sizeof(ho->to), "%s", to);
+	worker_flush(w);
+	if (statestore_lease_handoff(&w->ss, shard, sh->epoch, to,
+				     w->cfg.lease_ttl_ms, worker_handed,
+				     ho) < 0) {
+		free(ho);
+		return -EIO;
+	}
+	sh->owned = false;
+	sh->handing = true;
+	w->handoffs_pending++;
+	return 0;
+}
+
+/* The live peer that should get the next shard: the one holding fewest
+ * (spread), or the first (active-standby: one successor takes all). */
+static struct worker_peer *worker_successor(struct worker *w)
+{
+	struct worker_peer *best = NULL;
+	for (unsigned i = 0; i < w->n_peers; i++) {
+		struct worker_peer *p = &w->peers[i];
+		if (!best || p->shards < best->shards ||
+		    (p->shards == best->shards && strcmp(p->id, best->id) < 0))
+			best = p;
+	}
+	if (w->cfg.shard_policy == CONFIG_SHARD_ACTIVE_STANDBY)
+		for (unsigned i = 0; i < w->n_peers; i++)
+			if (w->peers[i].shards > best->shards)
+				best = &w->peers[i]; /* keep them together */
+	return best;
+}
+
+static unsigned worker_owned(const struct worker *w)
+{
+	unsigned n = 0;
+	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
+		n += w->shards[s].owned;
+	return n;
+}
+
+/* Spread policy: hand shards above our fair share to peers below theirs. */
+static void worker_rebalance(struct worker *w)
+{
+	unsigned n = (unsigned)w->cfg.shard_count, live = w->n_peers + 1;
+	unsigned target = (n + live - 1) / live, have = worker_owned(w);
+	unsigned budget = WORKER_HANDOFF_BATCH;
+	for (unsigned s = 0; s < n && have > target && budget; s++) {
+		struct worker_peer *p = worker_successor(w);
+		if (!p || p->shards + 1 > target)
+			break;
+		if (!w->shards[s].owned || worker_handoff(w, s, p->id) < 0)
+			continue;
+		p->shards++;
+		have--;
+		budget--;
 	}
 }
+
+static void worker_drain_check(struct worker *w)
+{
+	if (w->stopping)
+		return;
+	bool late = uv_now(w->loop) >= w->drain_deadline_ms;
+	bool held = false;
+	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
+		held |= w->shards[s].owned || w->shards[s].confirming;
+	if (w->handoffs_pending && !late)
+		return;
+	if (held && w->n_peers && w->ss.up && !late)
+		return; /* the next claim round hands the rest */
+	if (held)
+		log_warn("drain: no successor took every shard; releasing",
+			 "peers=%u redis_up=%d late=%d", w->n_peers, w->ss.up,
+			 late);
+	else
+		log_info("drain complete: every shard is owned elsewhere",
+			 "handoffs=%llu",
+			 (unsigned long long)w->stats.handoffs);
+	worker_stop(w);
+}
+
+static void worker_drain_all(struct worker *w)
+{
+	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++) {
+		struct worker_peer *p = worker_successor(w);
+		if (!p)
+			break;
+		if (w->shards[s].owned && worker_handoff(w, s, p->id) == 0)
+			p->shards++;
+	}
+	worker_drain_check(w);
+}
+
+/* ---- claim rounds ---------------------------------------------------- */
+
+static void worker_claimed(void *arg, const redisReply *r)
+{
+	struct worker *w = arg;
+	w->claim_in_flight = false;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+		if (r && r->type == REDIS_REPLY_ERROR)
+			LOG_RL(LOG_LEVEL_WARN, "claim round refused", "err=%s",
+			       LOG_Q(r->str));
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		const redisReply *a = r->element[k];
+		for (size_t i = 0;
+		     a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements;
+		     i += 2) {
+			long long s = a->element[i]->integer;
+			long long e = a->element[i + 1]->integer;
+			if (s >= 0 && s < w->cfg.shard_count && e > 0)
+				worker_granted(w, (unsigned)s, (uint64_t)e);
+		}
+	}
+	const redisReply *peers = r->element[2];
+	w->n_peers = 0;
+	for (size_t i = 0;
+	     peers->type == REDIS_REPLY_ARRAY && i + 1 < peers->elements &&
+	     w->n_peers < WORKER_MAX_PEERS;
+	     i += 2) {
+		struct worker_peer *p = &w->peers[w->n_peers++];
+		snprintf(p->id, sizeof(p->id), "%s",
+			 peers->element[i]->type == REDIS_REPLY_STRING
+				 ? peers->element[i]->str
+				 : "?");
+		p->shards = (unsigned)peers->element[i + 1]->integer;
+	}
+	if (w->stopping)
+		return;
+	if (w->draining)
+		worker_drain_all(w);
+	else if (w->cfg.shard_policy == CONFIG_SHARD_SPREAD)
+		worker_rebalance(w);
+}
+
+static void worker_claim(struct worker *w)
+{
+	if (w->claim_in_flight || !w->ss.up || w->stopping)
+		return;
+	const char *policy = w->cfg.shard_policy == CONFIG_SHARD_ACTIVE_STANDBY
+				     ? "active-standby"
+				     : "spread";
+	if (statestore_claim(&w->ss, (unsigned)w->cfg.shard_count,
+			     w->cfg.lease_ttl_ms, policy, w->draining,
+			     worker_claimed, w) == 0) {
+		w->claim_in_flight = true;
+		w->last_claim_ms = uv_now(w->loop);
+	}
+}
+
+void worker_claim_soon(struct worker *w)
+{
+	if (uv_now(w->loop) - w->last_claim_ms >= WORKER_CLAIM_MIN_MS)
+		worker_claim(w);
+}
+
+/* ---- leases ------------------------------------------------------------ */
 
 /* One renewal round: which shards at which epochs, to match the reply. */
 struct worker_renew {
@@ -263,6 +531,19 @@ static void worker_renew_all(struct worker *w)
 	}
 }
 
+/* P:frontends entries whose alive key still exists, as (id, value) pairs:
+ * a frontend killed without deregistering stops counting within its alive
+ * TTL, and replies go through the others. */
+static const char worker_lua_frontends[] =
+	"local out = {}\n"
+	"local f = redis.call('HGETALL', KEYS[1])\n"
+	"for i = 1, #f, 2 do\n"
+	"  if redis.call('EXISTS', ARGV[1] .. ':frontend:' .. f[i] .. ':alive')"
+	" == 1 then\n"
+	"    out[#out + 1] = f[i] out[#out + 1] = f[i + 1] end\n"
+	"end\n"
+	"return out\n";
+
 static void worker_frontends_reply(void *arg, const redisReply *r)
 {
 	struct worker *w = arg;
@@ -287,8 +568,9 @@ static void worker_refresh_frontends(struct worker *w)
 {
 	char key[STATESTORE_KEY_MAX];
 	statestore_key(&w->ss, key, sizeof(key), "frontends");
-	const char *argv[] = {"HGETALL", key};
-	statestore_query(&w->ss, worker_frontends_reply, w, 2, argv, NULL);
+	const char *argv[] = {"EVAL", worker_lua_frontends, "1", key,
+			      w->ss.prefix};
+	statestore_query(&w->ss, worker_frontends_reply, w, 5, argv, NULL);
 }
 
 static void worker_register(struct worker *w)
@@ -301,8 +583,10 @@ static void worker_register(struct worker *w)
 	statestore_key(&w->ss, alive, sizeof(alive), "worker:%s:alive", w->id);
 	statestore_key(&w->ss, chan, sizeof(chan), "events");
 	snprintf(val, sizeof(val),
-		 "1 endpoint=%s control=- wire=%d pid=%d host=%s protected=1",
-		 w->endpoint, WIRE_VERSION, (int)getpid(), host);
+		 "1 endpoint=%s control=- wire=%d pid=%d host=%s protected=1 "
+		 "version=%s draining=%d",
+		 w->endpoint, WIRE_VERSION, (int)getpid(), host, TANDEM_VERSION,
+		 w->draining);
 	snprintf(ev, sizeof(ev), "1 worker=%s up", w->id);
 	snprintf(ttl, sizeof(ttl), "%u", w->cfg.lease_ttl_ms);
 	const char *hset[] = {"HSET", key, w->id, val};
@@ -310,28 +594,8 @@ static void worker_register(struct worker *w)
 	const char *pub[] = {"PUBLISH", chan, ev};
 	statestore_command(&w->ss, NULL, NULL, 4, hset, NULL);
 	statestore_command(&w->ss, NULL, NULL, 5, set, NULL);
-	statestore_command(&w->ss, NULL, NULL, 3, pub, NULL);
-}
-
-/* Take every free shard (one worker: all of them; several: the first to
- * ask gets each; the shard policies of the takeover work refine this). */
-static void worker_acquire_free(struct worker *w)
-{
-	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++) {
-		struct worker_shard *sh = &w->shards[s];
-		if (sh->owned || sh->acquiring)
-			continue;
-		struct worker_lease_op *op = worker_lease_op(w, s, 0);
-		if (!op)
-			return;
-		sh->acquiring = true;
-		if (statestore_lease_acquire(&w->ss, s, w->cfg.lease_ttl_ms,
-					     worker_acquired, op) < 0) {
-			sh->acquiring = false;
-			free(op);
-			return;
-		}
-	}
+	if (!w->draining)
+		statestore_command(&w->ss, NULL, NULL, 3, pub, NULL);
 }
 
 static void worker_lease_tick(uv_timer_t *h)
@@ -339,6 +603,10 @@ static void worker_lease_tick(uv_timer_t *h)
 	static unsigned ticks;
 	struct worker *w = h->data;
 	char alive[STATESTORE_KEY_MAX], ttl[16];
+	if (w->n_parked)
+		worker_replay_parked(w); /* ages them out */
+	if (w->draining)
+		worker_drain_check(w);
 	if (!w->ss.up || w->stopping)
 		return;
 	worker_renew_all(w);
@@ -346,7 +614,7 @@ static void worker_lease_tick(uv_timer_t *h)
 	snprintf(ttl, sizeof(ttl), "%u", w->cfg.lease_ttl_ms);
 	const char *set[] = {"SET", alive, "1", "PX", ttl};
 	statestore_command(&w->ss, NULL, NULL, 5, set, NULL);
-	worker_acquire_free(w);
+	worker_claim(w);
 	if (++ticks % WORKER_FRONTEND_REFRESH_TICKS == 0)
 		worker_refresh_frontends(w);
 }
@@ -364,33 +632,54 @@ void worker_cluster_up(void *ctx)
 	struct worker *w = ctx;
 	bool was_unprotected = !w->protected_mode && w->n_tunnels;
 	w->protected_mode = true;
+	w->claim_in_flight = false;
 	worker_register(w);
 	worker_refresh_frontends(w);
-	/* Our leases may have expired while Redis was away: ask again. An
-	 * acquire answers with the epoch we hold or a new one. */
 	if (was_unprotected)
 		log_info("redis back: writing a full snapshot", "tunnels=%u",
 			 w->n_tunnels);
+	/* Our leases may have expired while Redis was away: ask again for
+	 * every shard we hold tunnels of; their output waits for the answer,
+	 * and a confirmed shard is written whole (the snapshot). */
 	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++) {
 		struct worker_shard *sh = &w->shards[s];
-		if (sh->owned && sh->tunnels) {
+		sh->handing = false;
+		if ((sh->owned || sh->confirming) && sh->tunnels) {
 			sh->owned = false;
-			sh->confirming = true; /* snapshot once confirmed */
+			sh->confirming = true;
+			worker_acquire(w, s);
 		} else {
 			sh->owned = false;
+			sh->loading = 0;
 		}
 	}
-	worker_acquire_free(w);
+	worker_claim(w);
 }
 
 void worker_cluster_down(void *ctx)
 {
 	struct worker *w = ctx;
 	w->protected_mode = false;
+	w->claim_in_flight = false;
+	w->handoffs_pending = 0;
 	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
 		w->shards[s].acquiring = false;
 	log_warn("redis unreachable: shards unprotected, serving from memory",
 		 "tunnels=%u", w->n_tunnels);
+}
+
+/* SIGTERM: say we are draining (peers stop counting us as a successor and
+ * frontends keep routing to us until each shard moves), then let the claim
+ * rounds hand every shard away. */
+void worker_cluster_drain(struct worker *w)
+{
+	if (!w->ss.up || !worker_owned(w)) {
+		worker_stop(w);
+		return;
+	}
+	worker_register(w);
+	w->last_claim_ms = 0;
+	worker_claim(w);
 }
 
 static void worker_cluster_closed(uv_handle_t *h)

@@ -101,9 +101,26 @@ void worker_zmq_frontend_seen(struct worker *w, const char *endpoint, bool live)
 		f->live = live;
 		return;
 	}
-	if (!live || !endpoint[0] || w->n_fe == WORKER_MAX_FRONTENDS)
+	if (!live || !endpoint[0])
 		return;
-	f = &w->fe[w->n_fe];
+	if (w->n_fe == WORKER_MAX_FRONTENDS) {
+		/* Full (frontends restarted on new endpoints): reuse the slot
+		 * of one that is gone. */
+		for (unsigned i = 0; i < w->n_fe && !f; i++)
+			if (!w->fe[i].live)
+				f = &w->fe[i];
+		if (!f)
+			return;
+		zmq_close(f->sock);
+		free(f->batch);
+		log_info("frontend forgotten", "endpoint=%s",
+			 LOG_Q(f->endpoint));
+		w->n_fe--;
+		*f = w->fe[w->n_fe]; /* keep the table dense */
+		f = &w->fe[w->n_fe];
+	} else {
+		f = &w->fe[w->n_fe];
+	}
 	memset(f, 0, sizeof(*f));
 	snprintf(f->endpoint, sizeof(f->endpoint), "%s", endpoint);
 	f->sock = zmq_socket(w->zctx, ZMQ_PUSH);

@@ -31,6 +31,11 @@ check() { # check "description" command...
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
+# rand_lo: a random 127.x.y.z (x >= 16), so that two test runs at once never
+# share a socket: frontends bind :1701 with SO_REUSEPORT and would otherwise
+# split each other's datagrams.
+rand_lo() { echo "127.$((RANDOM % 239 + 16)).$((RANDOM % 256)).$((RANDOM % 254 + 1))"; }
+
 free_port() { # a free TCP or UDP port on 127.0.0.1
 	/usr/bin/python3 - "$1" <<'PY'
 import socket, sys
@@ -74,13 +79,13 @@ write_conf() {
 }
 
 start_worker() { # start_worker ID CONF
-	"$BIN/tandem-worker" -c "$2" --id "$1" > "$WORK/worker-$1.log" 2>&1 &
+	"$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
 	PIDS+=($!)
 	LAST_PID=$!
 }
 
 start_frontend() { # start_frontend ID CONF
-	"$BIN/tandem-frontend" -c "$2" --id "$1" > "$WORK/frontend-$1.log" 2>&1 &
+	"$BIN/tandem-frontend" -c "$2" --id "$1" >> "$WORK/frontend-$1.log" 2>&1 &
 	PIDS+=($!)
 	LAST_PID=$!
 }

@@ -4,7 +4,7 @@
 # with the sequence numbers the LAC last saw (the checkpoint is write-ahead).
 . "$(dirname "$0")/lib.sh"
 echo "tandem-lac 100x100 -> tandem, then Redis holds what the LAC saw"
-LNS=127.0.0.4
+LNS=$(rand_lo)
 start_redis || { bad "redis-server did not start"; finish lac-load; exit 1; }
 write_conf "$WORK/t.conf" "$LNS:1701"
 start_worker w1 "$WORK/t.conf"

@@ -6,7 +6,7 @@
 # Both a dead Redis (SIGKILL) and a hung one (SIGSTOP) are covered.
 . "$(dirname "$0")/lib.sh"
 echo "Redis outage under load"
-LNS=127.0.0.5
+LNS=$(rand_lo)
 start_redis || { bad "redis-server did not start"; finish redis-outage; exit 1; }
 write_conf "$WORK/t.conf" "$LNS:1701" "redis_timeout 300ms"
 start_worker w1 "$WORK/t.conf"

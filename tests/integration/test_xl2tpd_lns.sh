@@ -6,7 +6,8 @@
 # pppd fails afterwards on this kernel (no /dev/ppp): expected, not ours.
 . "$(dirname "$0")/lib.sh"
 echo "xl2tpd LAC -> tandem LNS"
-LNS=127.0.0.2
+LNS=$(rand_lo)
+LAC=$(rand_lo)
 start_redis || { bad "redis-server did not start"; finish xl2tpd-lns; exit 1; }
 write_conf "$WORK/t.conf" "$LNS:1701" "secret sesame"
 write_conf "$WORK/t-noauth.conf" "$LNS:1701"
@@ -27,7 +28,7 @@ run_case() {
 	fi
 	cat > "$d/lac.conf" <<EOT
 [global]
-listen-addr = 127.0.0.1
+listen-addr = $LAC
 port = 1701
 auth file = $d/secrets
 [lac tandem]
@@ -75,12 +76,12 @@ clean_capture() { # a real capture, no malformed packets, no expert errors
 
 run_case noauth "$WORK/t-noauth.conf" "" no
 d=$WORK/noauth
-check "noauth: xl2tpd sent SCCRQ" has_msg "$d" 127.0.0.1 1
+check "noauth: xl2tpd sent SCCRQ" has_msg "$d" "$LAC" 1
 check "noauth: tandem answered SCCRP" has_msg "$d" $LNS 2
-check "noauth: xl2tpd sent SCCCN" has_msg "$d" 127.0.0.1 3
-check "noauth: xl2tpd placed a call (ICRQ)" has_msg "$d" 127.0.0.1 10
+check "noauth: xl2tpd sent SCCCN" has_msg "$d" "$LAC" 3
+check "noauth: xl2tpd placed a call (ICRQ)" has_msg "$d" "$LAC" 10
 check "noauth: tandem accepted it (ICRP)" has_msg "$d" $LNS 11
-check "noauth: xl2tpd connected it (ICCN)" has_msg "$d" 127.0.0.1 12
+check "noauth: xl2tpd connected it (ICCN)" has_msg "$d" "$LAC" 12
 check "noauth: xl2tpd logged the call" grep -q 'Call established' "$d/xl2tpd.log"
 check "noauth: capture dissects clean" clean_capture "$d"
 
