@@ -13,7 +13,9 @@
 
 #include "log.h"
 
-#define LAC_OPTS_MAX_SECONDS (30.0 * 24 * 3600) /* 30 days */
+#define LAC_OPTS_MAX_SECONDS	(30.0 * 24 * 3600) /* 30 days */
+#define LAC_OPTS_RETRANSMIT_MAX 8000   /* default back-off cap, ms (5.8) */
+#define LAC_OPTS_RETRANSMIT_CAP 600000 /* highest --retransmit-max, ms */
 
 enum lac_opt {
 	LAC_OPT_LNS = 256,
@@ -36,6 +38,8 @@ enum lac_opt {
 	LAC_OPT_WINDOW,
 	LAC_OPT_RETRIES,
 	LAC_OPT_RETRANSMIT,
+	LAC_OPT_RETRANSMIT_MAX,
+	LAC_OPT_PROBE,
 	LAC_OPT_SETUP_TIMEOUT,
 	LAC_OPT_CLOSE_WAIT,
 	LAC_OPT_NO_TEARDOWN,
@@ -64,6 +68,8 @@ static const struct option lac_opts_long[] = {
 	{"window", required_argument, NULL, LAC_OPT_WINDOW},
 	{"retries", required_argument, NULL, LAC_OPT_RETRIES},
 	{"retransmit", required_argument, NULL, LAC_OPT_RETRANSMIT},
+	{"retransmit-max", required_argument, NULL, LAC_OPT_RETRANSMIT_MAX},
+	{"probe", no_argument, NULL, LAC_OPT_PROBE},
 	{"setup-timeout", required_argument, NULL, LAC_OPT_SETUP_TIMEOUT},
 	{"close-wait", required_argument, NULL, LAC_OPT_CLOSE_WAIT},
 	{"no-teardown", no_argument, NULL, LAC_OPT_NO_TEARDOWN},
@@ -119,7 +125,11 @@ void lac_opts_usage(FILE *f, const char *prog)
 		"  --retries N          retransmissions before the LNS is "
 		"dead (default 5)\n"
 		"  --retransmit SECONDS first retransmission timeout (default "
-		"1, doubling to 8)\n"
+		"1, doubling up to\n"
+		"                       --retransmit-max)\n"
+		"  --retransmit-max SECONDS  back-off cap (default 8, or "
+		"--retransmit when\n"
+		"                       longer; must be >= --retransmit)\n"
 		"  --setup-timeout SECONDS  SCCRQ to SCCCN acknowledged, else "
 		"StopCCN, and ICRQ to\n"
 		"                       ICCN acknowledged, else CDN (default "
@@ -128,6 +138,12 @@ void lac_opts_usage(FILE *f, const char *prog)
 		"StopCCN acknowledgements (default 5)\n"
 		"  --no-teardown        at the end exit without CDN or "
 		"StopCCN (state stays on the LNS)\n"
+		"  --probe              on each SIGUSR1, a HELLO on every "
+		"established tunnel and\n"
+		"                       the time until each is acknowledged "
+		"(p50/p99/max ms per\n"
+		"                       round in the report; needs "
+		"--duration)\n"
 		"  --allow-cdn          a CDN from the LNS after our ICCN was "
 		"acknowledged does not fail\n"
 		"                       the run (LNSes whose PPP cannot "
@@ -273,6 +289,7 @@ static void lac_opts_defaults(struct lac_opts *o)
 	o->window = 16;
 	o->retries = 5;
 	o->retransmit_ms = 1000;
+	o->retransmit_max_ms = LAC_OPTS_RETRANSMIT_MAX;
 	o->setup_timeout_ms = 30000;
 	o->close_wait_ms = 5000;
 	o->log_level = LOG_LEVEL_WARN;
@@ -340,6 +357,16 @@ static int lac_opts_one(struct lac_opts *o, int c, const char *v, char *err,
 		if (!rc && (o->retransmit_ms < 10 || o->retransmit_ms > 60000))
 			rc = -EINVAL;
 		break;
+	case LAC_OPT_RETRANSMIT_MAX:
+		rc = lac_opts_seconds(v, &o->retransmit_max_ms);
+		if (rc < 0 || o->retransmit_max_ms == 0 ||
+		    o->retransmit_max_ms > LAC_OPTS_RETRANSMIT_CAP)
+			return lac_opts_fail(err, errlen,
+					     "bad value for --retransmit-max: "
+					     "'%s' (seconds, more than 0 and "
+					     "at most %u)",
+					     v, LAC_OPTS_RETRANSMIT_CAP / 1000);
+		return 0;
 	case LAC_OPT_SETUP_TIMEOUT:
 		rc = lac_opts_seconds(v, &o->setup_timeout_ms);
 		break;
@@ -371,6 +398,9 @@ static int lac_opts_one(struct lac_opts *o, int c, const char *v, char *err,
 	case LAC_OPT_ALLOW_CDN:
 		o->allow_cdn = true;
 		return 0;
+	case LAC_OPT_PROBE:
+		o->probe = true;
+		return 0;
 	default:
 		return lac_opts_fail(err, errlen, "unknown option");
 	}
@@ -389,7 +419,7 @@ int lac_opts_parse(int argc, char **argv, struct lac_opts *o, char *err,
 		   size_t errlen, FILE *out)
 {
 	int c, rc;
-	bool bind_given = false;
+	bool bind_given = false, rtmax_given = false;
 
 	lac_opts_defaults(o);
 	optind = 1;
@@ -407,6 +437,7 @@ int lac_opts_parse(int argc, char **argv, struct lac_opts *o, char *err,
 					     "option '%s' needs a value",
 					     argv[optind - 1]);
 		bind_given |= c == LAC_OPT_BIND;
+		rtmax_given |= c == LAC_OPT_RETRANSMIT_MAX;
 		rc = lac_opts_one(o, c, optarg, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -422,6 +453,21 @@ int lac_opts_parse(int argc, char **argv, struct lac_opts *o, char *err,
 	if (o->churn && (!o->hold_ms || !o->duration_ms))
 		return lac_opts_fail(err, errlen,
 				     "--churn needs --hold and --duration");
+	if (o->probe && !o->duration_ms)
+		return lac_opts_fail(err, errlen,
+				     "--probe needs --duration (without it the "
+				     "run ends once every call is up)");
+	/* The default cap yields to a longer first timeout, as it always
+	 * has; a cap given explicitly must not be below it. */
+	if (!rtmax_given && o->retransmit_max_ms < o->retransmit_ms)
+		o->retransmit_max_ms = o->retransmit_ms;
+	if (o->retransmit_max_ms < o->retransmit_ms)
+		return lac_opts_fail(err, errlen,
+				     "--retransmit-max %g is below "
+				     "--retransmit %g (seconds): the cap "
+				     "cannot be under the first timeout",
+				     (double)o->retransmit_max_ms / 1000.0,
+				     (double)o->retransmit_ms / 1000.0);
 	if (bind_given) {
 		rc = lac_opts_resolve(o->bind_text, false, AF_UNSPEC, &o->bind,
 				      err, errlen);

@@ -34,11 +34,13 @@ struct lac_opts {
 	unsigned window;	 /* --window: our Receive Window Size */
 	unsigned retries;	 /* --retries before the LNS is dead */
 	uint64_t retransmit_ms;	 /* --retransmit: first timeout */
-	uint64_t setup_timeout_ms; /* --setup-timeout per call, 0 = none */
-	uint64_t close_wait_ms;	   /* --close-wait for StopCCN acks */
-	bool no_teardown;	   /* --no-teardown: exit without CDN/StopCCN */
-	bool allow_cdn;		   /* --allow-cdn: LNS CDN after ICCN is fine */
-	int log_level;		   /* --log-level (enum log_level) */
+	uint64_t retransmit_max_ms; /* --retransmit-max: back-off cap */
+	bool probe;		    /* --probe: SIGUSR1 begins a probe round */
+	uint64_t setup_timeout_ms;  /* --setup-timeout per call, 0 = none */
+	uint64_t close_wait_ms;	    /* --close-wait for StopCCN acks */
+	bool no_teardown; /* --no-teardown: exit without CDN/StopCCN */
+	bool allow_cdn;	  /* --allow-cdn: LNS CDN after ICCN is fine */
+	int log_level;	  /* --log-level (enum log_level) */
 };
 
 /* Exit statuses of tandem-lac. */

@@ -91,6 +91,31 @@ static void lac_report_text_hist(FILE *f, const char *label,
 		h->count ? lac_report_ms(h->sum_us / h->count) : 0.0);
 }
 
+/* --probe: a line per round; the times are "-" when none answered. */
+static void lac_report_text_probes(FILE *f, const struct lac_probe *p)
+{
+	unsigned n = p ? p->n_rounds : 0;
+	fprintf(f, "probes: rounds=%u\n", n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct lac_probe_round *pr = &p->rounds[i];
+		fprintf(f,
+			"probe round=%u at_ms=%llu tunnels=%u answered=%u "
+			"unanswered=%u",
+			i + 1, (unsigned long long)pr->at_ms, pr->tunnels,
+			pr->answered, pr->tunnels - pr->answered);
+		if (pr->answered)
+			fprintf(f, " p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+				lac_report_ms(
+					lac_probe_percentile_us(pr, 0.50)),
+				lac_report_ms(
+					lac_probe_percentile_us(pr, 0.99)),
+				lac_report_ms(
+					lac_probe_percentile_us(pr, 1.0)));
+		else
+			fputs(" p50_ms=- p99_ms=- max_ms=-\n", f);
+	}
+}
+
 static void lac_report_text(FILE *f, const struct lac_report *r)
 {
 	const struct lac_stats *s = r->stats;
@@ -144,6 +169,8 @@ static void lac_report_text(FILE *f, const struct lac_report *r)
 		(ull)s->rx_duplicates, (ull)s->rx_dropped, (ull)s->rx_rejected,
 		(ull)s->rx_unexpected, (ull)s->hello_sent,
 		(ull)s->hello_received);
+	if (o->probe)
+		lac_report_text_probes(f, r->probe);
 	for (unsigned i = 0; i < r->n_tunnels && i < LAC_REPORT_TEXT_TUNNELS;
 	     i++) {
 		const struct lac_report_tunnel *t = &r->tunnels[i];
@@ -250,6 +277,37 @@ static void lac_report_json_tunnel(FILE *f, const struct lac_report_tunnel *t)
 	fputs("]}", f);
 }
 
+/* --probe: one object per round; the times are null when none answered. */
+static void lac_report_json_probes(FILE *f, const struct lac_probe *p)
+{
+	unsigned n = p ? p->n_rounds : 0;
+	fputs(",\n  \"probes\": [", f);
+	for (unsigned i = 0; i < n; i++) {
+		const struct lac_probe_round *pr = &p->rounds[i];
+		fprintf(f,
+			"%s\n    {\"tunnels\": %u, \"answered\": %u, "
+			"\"unanswered\": %u, ",
+			i ? "," : "", pr->tunnels, pr->answered,
+			pr->tunnels - pr->answered);
+		if (pr->answered)
+			fprintf(f,
+				"\"p50_ms\": %.3f, \"p99_ms\": %.3f, "
+				"\"max_ms\": %.3f",
+				lac_report_ms(
+					lac_probe_percentile_us(pr, 0.50)),
+				lac_report_ms(
+					lac_probe_percentile_us(pr, 0.99)),
+				lac_report_ms(
+					lac_probe_percentile_us(pr, 1.0)));
+		else
+			fputs("\"p50_ms\": null, \"p99_ms\": null, "
+			      "\"max_ms\": null",
+			      f);
+		fprintf(f, ", \"at_ms\": %llu}", (unsigned long long)pr->at_ms);
+	}
+	fputs(n ? "\n  ]" : "]", f);
+}
+
 static void lac_report_json(FILE *f, const struct lac_report *r)
 {
 	const struct lac_stats *s = r->stats;
@@ -316,6 +374,8 @@ static void lac_report_json(FILE *f, const struct lac_report *r)
 		(unsigned long long)s->rx_unexpected,
 		(unsigned long long)s->hello_sent,
 		(unsigned long long)s->hello_received);
+	if (o->probe)
+		lac_report_json_probes(f, r->probe);
 	fputs(",\n  \"tunnels\": [\n", f);
 	for (unsigned i = 0; i < r->n_tunnels; i++) {
 		lac_report_json_tunnel(f, &r->tunnels[i]);

@@ -10,6 +10,7 @@
 
 #include "lac_hist.h"
 #include "lac_opts.h"
+#include "lac_probe.h"
 #include "lac_why.h"
 
 /* Result codes 0..LAC_CODE_SLOTS-2 are counted one by one; the last slot
@@ -84,7 +85,9 @@ struct lac_report {
 	const struct lac_stats *stats;		 /* what happened */
 	const struct lac_report_tunnel *tunnels; /* opts->tunnels entries */
 	unsigned n_tunnels;			 /* entries in tunnels */
-	const char *ended_by; /* "done", "duration", "signal" */
+	const char *ended_by;	       /* "done", "duration", "signal" */
+	const struct lac_probe *probe; /* --probe rounds (reported with
+					  --probe only) */
 };
 
 /* Slot for result code c in the by-code arrays. */

@@ -12,10 +12,9 @@
 #include "lac_run_int.h"
 #include "log.h"
 
-#define LAC_RUN_FD_SPARE	  64 /* descriptors kept for everything else */
-#define LAC_RUN_STOP_HOLD_MS	  2000 /* 5.7 hold after the LNS's StopCCN */
-#define LAC_RUN_RETRANSMIT_MAX_MS 8000 /* back-off cap (RFC 2661 5.8) */
-#define LAC_RUN_ACK_DELAY_MS	  20   /* wait for a piggyback before a ZLB */
+#define LAC_RUN_FD_SPARE     64	  /* descriptors kept for everything else */
+#define LAC_RUN_STOP_HOLD_MS 2000 /* 5.7 hold after the LNS's StopCCN */
+#define LAC_RUN_ACK_DELAY_MS 20	  /* wait for a piggyback before a ZLB */
 
 /* After every event: admit new setups, then see whether the run is over. */
 void lac_run_after(struct lac_run *run)
@@ -91,9 +90,7 @@ static void lac_run_config(struct lac_run *run)
 	cfg->hide_sccrq = o->hide_sccrq;
 	cfg->tx.our_rws = (uint16_t)o->window;
 	cfg->tx.retransmit_initial_ms = (uint32_t)o->retransmit_ms;
-	cfg->tx.retransmit_max_ms = LAC_RUN_RETRANSMIT_MAX_MS;
-	if (cfg->tx.retransmit_max_ms < cfg->tx.retransmit_initial_ms)
-		cfg->tx.retransmit_max_ms = cfg->tx.retransmit_initial_ms;
+	cfg->tx.retransmit_max_ms = (uint32_t)o->retransmit_max_ms;
 	cfg->tx.max_retries = o->retries;
 	cfg->tx.ack_delay_ms = LAC_RUN_ACK_DELAY_MS;
 	cfg->hello_interval_ms = (uint32_t)o->hello_ms;
@@ -154,6 +151,8 @@ static int lac_run_collect(struct lac_run *run, struct lac_run_out *out)
 	out->sessions = run->pool;
 	run->pool = NULL;
 	out->ended_by = run->ended_by ? run->ended_by : "done";
+	out->probe = run->probe;
+	lac_probe_init(&run->probe); /* now out's */
 	st->elapsed_ms = (uv_hrtime() - run->start_ns) / 1000000u;
 	out->stats = *st;
 	return 0;
@@ -165,6 +164,7 @@ static void lac_run_free(struct lac_run *run)
 		lac_tunnel_free(&run->conns[i].t);
 	free(run->conns);
 	free(run->pool);
+	lac_probe_free(&run->probe);
 	free(run);
 }
 
@@ -232,6 +232,7 @@ int lac_run(const struct lac_opts *o, struct lac_run_out *out)
 	uv_signal_init(&run->loop, &run->sig_term);
 	run->sig_term.data = run;
 	uv_signal_start(&run->sig_term, lac_run_signal_cb, SIGTERM);
+	lac_run_probe_start(run);
 	if (o->duration_ms)
 		uv_timer_start(&run->duration_timer, lac_run_duration_cb,
 			       o->duration_ms, 0);
@@ -254,5 +255,6 @@ void lac_run_out_free(struct lac_run_out *out)
 {
 	free(out->tunnels);
 	free(out->sessions);
+	lac_probe_free(&out->probe);
 	memset(out, 0, sizeof(*out));
 }

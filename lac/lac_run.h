@@ -6,6 +6,7 @@
 #define TANDEM_LAC_RUN_H
 
 #include "lac_opts.h"
+#include "lac_probe.h"
 #include "lac_report.h"
 
 /* What a run leaves behind for the report. Free with lac_run_out_free. */
@@ -15,6 +16,7 @@ struct lac_run_out {
 	unsigned n_tunnels;		     /* entries in tunnels */
 	struct lac_report_session *sessions; /* storage tunnels[i] point into */
 	const char *ended_by;		     /* "done", "duration", "signal" */
+	struct lac_probe probe;		     /* --probe rounds */
 };
 
 /* Run until the work is done, --duration passes or a signal arrives, then

@@ -78,6 +78,7 @@ void lac_run_end_finish(struct lac_run *run)
 		transport_flush_ack(&c->t.tx);
 	}
 	run->finished = true;
+	lac_run_probe_stop(run);
 	uv_walk(&run->loop, lac_run_end_close_walk, NULL);
 }
 

@@ -2,7 +2,7 @@
  * and per-tunnel records, and the functions the parts call in each other.
  * lac_run.c drives; lac_run_io.c does sockets and timers; lac_run_admit.c
  * queues and admits new calls; lac_run_count.c turns engine callbacks into
- * counters; lac_run_end.c ends the run. */
+ * counters; lac_run_end.c ends the run; lac_run_probe.c runs --probe. */
 #ifndef TANDEM_LAC_RUN_INT_H
 #define TANDEM_LAC_RUN_INT_H
 
@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "lac_opts.h"
+#include "lac_probe.h"
 #include "lac_report.h"
 #include "lac_sched.h"
 #include "lac_tunnel.h"
@@ -43,6 +44,7 @@ struct lac_conn {
 	bool ready;		       /* on the ready list */
 	unsigned n_snap;	       /* calls up when the run ended */
 	struct lac_report_session *snap; /* those calls (into the run's pool) */
+	struct lac_probe_tunnel probe;	 /* --probe: its outstanding HELLO */
 };
 
 struct lac_run {
@@ -64,6 +66,8 @@ struct lac_run {
 	uv_timer_t close_timer;		 /* --close-wait */
 	uv_signal_t sig_int;		 /* SIGINT: stop, twice: quit */
 	uv_signal_t sig_term;		 /* SIGTERM: the same */
+	uv_signal_t sig_usr1;		 /* --probe: SIGUSR1 begins a round */
+	struct lac_probe probe;		 /* --probe rounds */
 	bool stopping;			 /* the run is ending */
 	unsigned close_next;		 /* next tunnel to tear down */
 	unsigned n_closing;		 /* teardowns in progress */
@@ -115,5 +119,13 @@ void lac_run_count_session_down(void *ctx, struct lac_tunnel *t,
 void lac_run_end_stop(struct lac_run *run, const char *why);
 void lac_run_end_close_more(struct lac_run *run);
 void lac_run_end_finish(struct lac_run *run);
+
+/* lac_run_probe.c: --probe. Start installs the SIGUSR1 handle (only with
+ * --probe); check, after every event on c, counts its probe HELLO answered
+ * once acknowledged; stop, before the handles close, keeps a late SIGUSR1
+ * from killing the process before the report is written. */
+void lac_run_probe_start(struct lac_run *run);
+void lac_run_probe_check(struct lac_conn *c);
+void lac_run_probe_stop(struct lac_run *run);
 
 #endif

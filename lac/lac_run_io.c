@@ -78,10 +78,11 @@ static void lac_run_io_timer_cb(uv_timer_t *h)
 }
 
 /* Point the tunnel's timer at the engine's next deadline and note when the
- * tunnel has finished. */
+ * tunnel has finished (and whether its probe HELLO was answered). */
 void lac_run_io_after(struct lac_conn *c)
 {
 	struct lac_run *run = c->run;
+	lac_run_probe_check(c);
 	if (c->opened && !c->done && lac_tunnel_finished(&c->t)) {
 		c->done = true;
 		run->n_done++;

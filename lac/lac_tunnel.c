@@ -730,13 +730,18 @@ static uint64_t lac_tunnel_hello_due(const struct lac_tunnel *t)
 	return t->last_rx_ms + iv;
 }
 
-static void lac_tunnel_send_hello(struct lac_tunnel *t)
+int lac_tunnel_hello(struct lac_tunnel *t, uint64_t now_ms)
 {
 	struct l2tp_msg m;
+	if (t->state != LAC_TUNNEL_ESTABLISHED)
+		return -ENOTCONN;
+	t->now_ms = now_ms;
 	memset(&m, 0, sizeof(m));
 	m.type = L2TP_MSG_HELLO;
-	if (lac_tunnel_send(t, &m, 0) >= 0)
+	int ns = lac_tunnel_send(t, &m, 0);
+	if (ns >= 0)
 		t->stats.hello_sent++;
+	return ns;
 }
 
 void lac_tunnel_tick(struct lac_tunnel *t, uint64_t now_ms)
@@ -783,7 +788,7 @@ void lac_tunnel_tick(struct lac_tunnel *t, uint64_t now_ms)
 					 LAC_WHY_LOCAL);
 	if (now_ms >= lac_tunnel_hello_due(t)) {
 		t->last_rx_ms = now_ms; /* next HELLO one interval later */
-		lac_tunnel_send_hello(t);
+		lac_tunnel_hello(t, now_ms);
 	}
 }
 

@@ -220,6 +220,11 @@ int lac_tunnel_call(struct lac_tunnel *t, struct lac_session *s,
  * StopCCN (result 1). Calls end with why LOCAL; the tunnel ends with LOCAL. */
 void lac_tunnel_shutdown(struct lac_tunnel *t, uint64_t now_ms);
 
+/* HELLO now (RFC 2661 6.5), through reliable delivery like every message:
+ * retransmitted until acknowledged. Returns its Ns, -ENOTCONN (tunnel not
+ * established) or -errno. */
+int lac_tunnel_hello(struct lac_tunnel *t, uint64_t now_ms);
+
 /* Timers: retransmission and delayed ack, HELLO, call setup timeouts, hold
  * ends, the 5.7 hold. */
 void lac_tunnel_tick(struct lac_tunnel *t, uint64_t now_ms);

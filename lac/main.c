@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 		.tunnels = out.tunnels,
 		.n_tunnels = out.n_tunnels,
 		.ended_by = out.ended_by,
+		.probe = &out.probe,
 	};
 	bool ok = lac_report_ok(&o, &out.stats);
 	if (lac_report_write(report, &r) < 0) {

@@ -4,13 +4,16 @@
 # report says so (every ICRQ answered by ICRP, sane final Ns/Nr), and the
 # failure cases are reported as such (wrong secret, no secret, no LNS).
 # xl2tpd cannot start pppd here (no /dev/ppp), so it clears each call with
-# CDN soon after ICCN: expected, hence --allow-cdn. Done within 60 s.
+# CDN soon after ICCN: expected, hence --allow-cdn. Then --probe against a
+# real single-node tandem: SIGUSR1 rounds answered at once, and a round sent
+# while the worker is stopped answered by retransmission once it runs again.
+# Done within 60 s.
 . "$(dirname "$0")/lib.sh"
-echo "tandem-lac -> xl2tpd LNS"
+echo "tandem-lac -> xl2tpd LNS, and --probe -> single-node tandem"
 LAC=$BIN/tandem-lac
 XL2TPD=/usr/sbin/xl2tpd
-LNS_ADDR=127.0.0.6
-LAC_ADDR=127.0.0.7
+LNS_ADDR=$(rand_lo)
+LAC_ADDR=$(rand_lo)
 SECRET='lac-test-s3cret'
 T=4 # tunnels
 S=5 # sessions per tunnel
@@ -91,6 +94,14 @@ check "--help exits 0" [ $? -eq 0 ]
 check "no --lns is a usage error (exit 2)" [ $? -eq 2 ]
 "$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --hide >/dev/null 2>&1
 check "--hide without --secret is a usage error (exit 2)" [ $? -eq 2 ]
+"$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --retransmit 0.2 --retransmit-max 0.1 \
+	>/dev/null 2>"$WORK/usage.err"
+check "--retransmit-max below --retransmit: exit 2, the message names it" \
+	bash -c "[ $? -eq 2 ] && grep -q -- '--retransmit-max' '$WORK/usage.err'"
+"$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --retransmit-max 0 >/dev/null 2>&1
+check "--retransmit-max 0 is a usage error (exit 2)" [ $? -eq 2 ]
+"$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --probe >/dev/null 2>&1
+check "--probe without --duration is a usage error (exit 2)" [ $? -eq 2 ]
 
 # The good cases: every tunnel and call up, closed cleanly at the end.
 ALL_UP=".tunnels_established == $T and .tunnels_failed == 0 and
@@ -136,6 +147,14 @@ lac nolns --lns "$LNS_ADDR:$DEAD_PORT" --tunnels 2 --sessions 1 \
 check "no LNS listening: exit 1, both tunnels time out" \
 	bash -c "[ $RC -eq 1 ] && jq -e '.tunnel_failures.timeout == 2 and
 		.tunnels_established == 0' '$WORK/nolns.json' >/dev/null"
+# --retransmit-max caps the doubling: 50, then 100 ms steps, so 4 retries
+# time out after 0.45 s (uncapped: 1.55 s).
+lac rtmax --lns "$LNS_ADDR:$DEAD_PORT" --tunnels 2 --sessions 1 \
+	--retransmit 0.05 --retransmit-max 0.1 --retries 4 --close-wait 0.2
+check "--retransmit 0.05 --retransmit-max 0.1: 4 retransmissions each, dead within 1.2 s" \
+	bash -c "[ $RC -eq 1 ] && jq -e '.tunnel_failures.timeout == 2 and
+		.messages.retransmitted == 8 and .elapsed_ms < 1200' \
+		'$WORK/rtmax.json' >/dev/null"
 
 # HELLO when idle, and --duration bounds the run.
 lac hello --lns "$LNS_ADDR:$PLAIN_PORT" --tunnels 2 --sessions 0 \
@@ -163,6 +182,105 @@ if [ ! -e /dev/ppp ]; then
 			.sessions_cleared_by_lns == 2 and
 			.sessions_cleared_by_result[0].result == 1' \
 			'$WORK/cdn.json' >/dev/null"
+fi
+
+# --probe against a real single-node tandem (redis, worker, frontend).
+PT=20 # tunnels
+PS=2  # sessions per tunnel
+TANDEM_ADDR=$(rand_lo)
+
+tandem_up() {
+	start_redis || return 1
+	write_conf "$WORK/tandem.conf" "$TANDEM_ADDR:1701"
+	start_worker w1 "$WORK/tandem.conf"
+	WORKER_PID=$LAST_PID
+	start_frontend f1 "$WORK/tandem.conf"
+	wait_for 10 cluster_ready
+}
+
+# probe_start NAME ARGS...: a --probe LAC in the background (not under
+# timeout(1), which SIGUSR1 would kill; --duration bounds it, probe_wait
+# too), its PT tunnels up and calls placed. Report in $WORK/NAME.json.
+probe_start() {
+	local name=$1
+	shift
+	"$LAC" --lns "$TANDEM_ADDR:1701" --bind "$LAC_ADDR" --json \
+		--report-file "$WORK/$name.json" --log-level info --probe \
+		--tunnels $PT --sessions $PS --hello 0 --duration 6 "$@" \
+		2>"$WORK/$name.err" &
+	LAC_PID=$!
+	PIDS+=($LAC_PID)
+	PROBE_NAME=$name
+	wait_for 5 probe_tunnels_up && sleep 0.5
+}
+probe_tunnels_up() {
+	local n
+	n=$(grep -c 'msg="tunnel up"' "$WORK/$PROBE_NAME.err" 2>/dev/null)
+	[ "${n:-0}" -ge $PT ]
+}
+lac_running() { # not exited (an exited child is a zombie until waited for)
+	ps -o stat= -p "$LAC_PID" 2>/dev/null | grep -qv Z
+}
+lac_exited() { ! lac_running; }
+# probe_wait: its exit status in RC, within 12 s.
+probe_wait() {
+	wait_for 12 lac_exited || kill -9 "$LAC_PID" 2>/dev/null
+	wait "$LAC_PID"
+	RC=$?
+}
+probe_summary() {
+	jq -r '.probes[] | "    probe: \(.answered)/\(.tunnels) answered, p50=\(.p50_ms) ms p99=\(.p99_ms) ms max=\(.max_ms) ms"' \
+		"$WORK/$1.json" 2>/dev/null
+	jq -r '"    \(.messages.retransmitted) retransmitted, \(.messages.hello_sent) HELLOs"' \
+		"$WORK/$1.json" 2>/dev/null
+}
+
+if [ ! -x "$BIN/tandem-worker" ] || [ ! -x "$BIN/tandem-frontend" ]; then
+	bad "missing $BIN/tandem-worker or tandem-frontend"
+elif ! check "single-node tandem ready on $TANDEM_ADDR:1701" tandem_up; then
+	:
+else
+	# Two rounds, the LNS answering: every HELLO acknowledged at once
+	# (the worker's ZLB follows its 50 ms ack delay).
+	check "probe: $PT tunnels up before the first SIGUSR1" \
+		probe_start probe
+	kill -USR1 "$LAC_PID"
+	sleep 1
+	kill -USR1 "$LAC_PID"
+	probe_wait
+	probe_summary probe
+	check "probe: exit 0, $PT tunnels and $((PT * PS)) calls up" \
+		bash -c "[ $RC -eq 0 ] && jq -e '.sessions_established ==
+			$((PT * PS)) and .ended_by == \"duration\"' \
+			'$WORK/probe.json' >/dev/null"
+	check "probe: 2 rounds, each $PT/$PT answered, max under 500 ms" \
+		jqc probe "(.probes | length) == 2 and all(.probes[];
+			.tunnels == $PT and .answered == $PT and
+			.unanswered == 0 and .max_ms < 500)"
+
+	# The worker stopped across the probe: nothing is acknowledged until
+	# it runs again 1.5 s later; the HELLOs, retransmitted after 0.25 s,
+	# then every 0.5 s (the cap), are then answered.
+	check "probe-stopped: $PT tunnels up before SIGUSR1" \
+		probe_start probe-stopped --retransmit 0.25 \
+		--retransmit-max 0.5 --retries 10
+	kill -STOP "$WORKER_PID"
+	kill -USR1 "$LAC_PID"
+	sleep 1.5
+	kill -CONT "$WORKER_PID"
+	probe_wait
+	probe_summary probe-stopped
+	check "probe-stopped: exit 0, no tunnel lost or torn down" \
+		bash -c "[ $RC -eq 0 ] && jq -e '.tunnels_lost == 0 and
+			.tunnels_torn_down_by_lns == 0' \
+			'$WORK/probe-stopped.json' >/dev/null"
+	check "probe-stopped: 1 round, $PT/$PT answered, p50 and max >= 1000 ms, by retransmission" \
+		jqc probe-stopped "(.probes | length) == 1 and
+			.probes[0].answered == $PT and
+			.probes[0].unanswered == 0 and
+			.probes[0].p50_ms >= 1000 and
+			.probes[0].max_ms >= 1000 and
+			.messages.retransmitted >= $PT"
 fi
 
 if [ "$FAIL" -gt 0 ]; then
