@@ -9,8 +9,6 @@
 #include "frontend.h"
 
 #define FRONTEND_MAP_EVENT_MAX 512 /* longest P:events payload we parse */
-#define FNV1A_OFFSET	       2166136261u
-#define FNV1A_PRIME	       16777619u
 
 int frontend_map_init(struct frontend_map *m, unsigned shard_count,
 		      frontend_map_hook *hook, void *hook_arg)
@@ -65,22 +63,9 @@ unsigned frontend_map_shard_of_tid(const struct frontend_map *m, uint16_t tid)
 	return tid / m->ids_per_shard;
 }
 
-static uint32_t frontend_map_fnv1a(uint32_t h, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= FNV1A_PRIME;
-	}
-	return h;
-}
-
 uint32_t frontend_map_peer_hash(const struct wire_addr *peer, uint16_t peer_tid)
 {
-	uint8_t tail[4] = {(uint8_t)(peer->port >> 8), (uint8_t)peer->port,
-			   (uint8_t)(peer_tid >> 8), (uint8_t)peer_tid};
-	uint32_t h = frontend_map_fnv1a(FNV1A_OFFSET, &peer->family, 1);
-	h = frontend_map_fnv1a(h, peer->addr, peer->family == 4 ? 4 : 16);
-	return frontend_map_fnv1a(h, tail, sizeof(tail));
+	return wire_peer_hash(peer, peer_tid);
 }
 
 unsigned frontend_map_shard_of_peer(const struct frontend_map *m,

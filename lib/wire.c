@@ -126,3 +126,24 @@ int wire_reader_next(struct wire_reader *r, struct wire_packet *out)
 	r->seen++;
 	return 1;
 }
+
+#define WIRE_FNV1A_OFFSET 2166136261u
+#define WIRE_FNV1A_PRIME  16777619u
+
+static uint32_t wire_fnv1a(uint32_t h, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= WIRE_FNV1A_PRIME;
+	}
+	return h;
+}
+
+uint32_t wire_peer_hash(const struct wire_addr *peer, uint16_t peer_tid)
+{
+	uint8_t tail[4] = {(uint8_t)(peer->port >> 8), (uint8_t)peer->port,
+			   (uint8_t)(peer_tid >> 8), (uint8_t)peer_tid};
+	uint32_t h = wire_fnv1a(WIRE_FNV1A_OFFSET, &peer->family, 1);
+	h = wire_fnv1a(h, peer->addr, peer->family == 4 ? 4 : 16);
+	return wire_fnv1a(h, tail, sizeof(tail));
+}

@@ -27,6 +27,13 @@ enum wire_type {
 
 const char *wire_type_name(unsigned type);
 
+struct wire_addr;
+/* 32-bit FNV-1a of family | address (4 or 16 bytes) | port (big-endian) |
+ * peer's Assigned Tunnel ID (big-endian). An SCCRQ (tunnel ID 0) belongs to
+ * shard hash & (shard_count - 1): frontends route it there and the worker
+ * gives the new tunnel an ID inside that shard (statestore/SCHEMA.md). */
+uint32_t wire_peer_hash(const struct wire_addr *peer, uint16_t peer_tid);
+
 /* A peer's UDP address; IPv4 addresses use the first 4 bytes of addr. */
 struct wire_addr {
 	uint8_t family;	  /* 4 or 6 */

@@ -264,6 +264,9 @@ static void statestore_on_connect(const redisAsyncContext *cac, int status)
 	}
 	if (ss->password[0])
 		redisAsyncCommand(ac, NULL, NULL, "AUTH %s", ss->password);
+	if (ss->worker_id[0]) /* CLIENT LIST and MONITOR then say who it is */
+		redisAsyncCommand(ac, NULL, NULL, "CLIENT SETNAME tandem-%s",
+				  ss->worker_id);
 	ss->scripts_pending = STATESTORE__SCRIPTS;
 	for (intptr_t i = 0; i < STATESTORE__SCRIPTS; i++)
 		redisAsyncCommand(ac, statestore_script_loaded, (void *)i,

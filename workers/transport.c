@@ -121,10 +121,17 @@ int transport_send(struct transport *t, uint8_t *pkt, size_t len,
 /* Drop every sent message the peer's Nr acknowledges (Ns < nr). */
 static void transport_ack(struct transport *t, uint16_t nr, uint64_t now_ms)
 {
-	/* An Nr past anything we queued is bogus: ignore it, do not free. */
 	if (l2tp_seq_lt(t->ns_next, nr)) {
-		t->stats.bad_nr++;
-		return;
+		if (!t->repair) {
+			/* Past anything we sent: bogus; ignore, free nothing. */
+			t->stats.bad_nr++;
+			return;
+		}
+		/* After a takeover from a stale checkpoint: the peer saw
+		 * messages the checkpoint missed. Continue after them (what
+		 * we still queue is a prefix of those, so acknowledged). */
+		t->stats.repaired++;
+		t->ns_next = nr;
 	}
 	while (t->head && l2tp_seq_lt(t->head->ns, nr)) {
 		struct transport_msg *m = t->head;
@@ -139,17 +146,35 @@ static void transport_ack(struct transport *t, uint16_t nr, uint64_t now_ms)
 	transport_fill_window(t, now_ms);
 }
 
+static struct transport_held *transport_held_slot(struct transport *t,
+						  uint16_t ns)
+{
+	return &t->held[ns % t->cfg.our_rws];
+}
+
+/* Repair: move Nr to the oldest held message, forgetting the gap. */
+static void transport_skip_gap(struct transport *t)
+{
+	for (unsigned d = 1; d < t->cfg.our_rws; d++) {
+		uint16_t ns = (uint16_t)(t->nr + d);
+		struct transport_held *s = transport_held_slot(t, ns);
+		if (s->len && s->ns == ns) {
+			t->nr = ns;
+			t->stats.repaired++;
+			return;
+		}
+	}
+}
+
+static void transport_deliver_held(struct transport *t,
+				   transport_deliver_fn deliver,
+				   void *deliver_arg);
+
 static void transport_owe_ack(struct transport *t, uint64_t due_ms)
 {
 	if (!t->ack_pending || due_ms < t->ack_due_ms)
 		t->ack_due_ms = due_ms;
 	t->ack_pending = true;
-}
-
-static struct transport_held *transport_held_slot(struct transport *t,
-						  uint16_t ns)
-{
-	return &t->held[ns % t->cfg.our_rws];
 }
 
 void transport_recv(struct transport *t, const struct l2tp_header *h,
@@ -173,24 +198,44 @@ void transport_recv(struct transport *t, const struct l2tp_header *h,
 			return;
 		}
 		struct transport_held *s = transport_held_slot(t, h->ns);
-		if (s->len && s->ns == h->ns)
-			return; /* already held */
-		uint8_t *copy = malloc(len);
-		if (!copy)
-			return; /* peer retransmits; nothing lost */
-		memcpy(copy, pkt, len);
-		free(s->pkt);
-		s->pkt = copy;
-		s->len = len;
-		s->ns = h->ns;
-		t->stats.out_of_order++;
-		return;
+		if (s->len && s->ns == h->ns) {
+			/* Already held, and retransmitted while the gap before
+			 * it never came: after a stale takeover the gap is what
+			 * the old owner acknowledged but did not checkpoint, and
+			 * the peer will never send it again. Skip it. */
+			if (!t->repair)
+				return;
+			transport_skip_gap(t);
+			t->repair = false;
+			transport_owe_ack(t, now_ms + t->cfg.ack_delay_ms);
+			transport_deliver_held(t, deliver, deliver_arg);
+			return;
+		} else {
+			uint8_t *copy = malloc(len);
+			if (!copy)
+				return; /* peer retransmits; nothing lost */
+			memcpy(copy, pkt, len);
+			free(s->pkt);
+			s->pkt = copy;
+			s->len = len;
+			s->ns = h->ns;
+			t->stats.out_of_order++;
+			return;
+		}
 	}
+	t->repair = false; /* in sequence again: the state is consistent */
 	t->nr = l2tp_seq_next(t->nr);
 	t->stats.delivered++;
 	transport_owe_ack(t, now_ms + t->cfg.ack_delay_ms);
 	deliver(deliver_arg, pkt, len);
-	/* Deliver successors that were waiting for this one. */
+	transport_deliver_held(t, deliver, deliver_arg);
+}
+
+/* Deliver held messages that are next in sequence now. */
+static void transport_deliver_held(struct transport *t,
+				   transport_deliver_fn deliver,
+				   void *deliver_arg)
+{
 	for (;;) {
 		struct transport_held *s = transport_held_slot(t, t->nr);
 		if (!s->len || s->ns != t->nr)
@@ -277,6 +322,7 @@ void transport_restore(struct transport *t, uint16_t ns_next, uint16_t nr,
 	t->ns_next = ns_next;
 	t->nr = nr;
 	t->acked = acked;
+	t->repair = true;
 }
 
 int transport_restore_msg(struct transport *t, const uint8_t *pkt, size_t len)

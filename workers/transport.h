@@ -55,6 +55,7 @@ struct transport_stats {
 	uint64_t out_of_order;	 /* messages held ahead of sequence */
 	uint64_t outside_window; /* messages beyond our window, dropped */
 	uint64_t bad_nr;	 /* Nr acknowledging what we never sent */
+	uint64_t repaired;	 /* sequence repairs after a takeover */
 };
 
 struct transport {
@@ -72,6 +73,10 @@ struct transport {
 	bool ack_pending;    /* a ZLB is owed at ack_due_ms */
 	uint64_t ack_due_ms; /* when the owed ZLB goes out */
 	bool dead;	     /* max retries exhausted */
+	bool repair;	     /* restored from a checkpoint that may be stale:
+				trust the peer's view of Ns/Nr (see
+				transport_recv) until a message arrives in
+				sequence */
 	transport_output_fn output;   /* where packets go */
 	void *arg;		      /* first argument of the callbacks */
 	struct transport_stats stats; /* counters */
@@ -113,7 +118,9 @@ void transport_flush_ack(struct transport *t);
 
 /* Restore sequence state from a checkpoint: next Ns, expected Nr, oldest
  * unacknowledged Ns. Queue the unacked messages with transport_restore_msg
- * in Ns order afterwards. */
+ * in Ns order afterwards. The checkpoint may be older than what the peer saw
+ * (Redis lost its last writes in a failover): until a message arrives in
+ * sequence, the transport repairs itself from the peer's Ns and Nr. */
 void transport_restore(struct transport *t, uint16_t ns_next, uint16_t nr,
 		       uint16_t acked);
 int transport_restore_msg(struct transport *t, const uint8_t *pkt, size_t len);

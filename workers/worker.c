@@ -237,6 +237,15 @@ static void worker_tunnel_after(struct worker *w, struct worker_tunnel *wt)
 		worker_tunnel_free(w, wt);
 		return;
 	}
+	if (wt->t.tx.stats.repaired != wt->repaired_seen) {
+		/* The checkpoint we took over was older than the peer's view
+		 * (transport.c): say so, and write the repaired state. */
+		wt->repaired_seen = wt->t.tx.stats.repaired;
+		log_warn("sequence repaired after takeover",
+			 "tid=%u peer_tid=%u ns_next=%u nr=%u", wt->t.tid,
+			 wt->t.peer_tid, wt->t.tx.ns_next, wt->t.tx.nr);
+		worker_mark_dirty(w, wt);
+	}
 	worker_tunnel_arm(w, wt);
 }
 
@@ -311,14 +320,29 @@ int worker_adopt(struct worker *w, uint16_t tid, const uint8_t *rec, size_t len,
 	return 0;
 }
 
-/* A free tunnel ID inside a shard we own, or 0. */
-static uint16_t worker_alloc_tid(struct worker *w)
+/* A free tunnel ID for a new tunnel, or 0: inside `shard` (the one the
+ * frontends routed its SCCRQ by) when we own it, so tunnels spread over the
+ * shards as peers do; else in any shard we own. The start point is random
+ * (RFC 2661 5.4: IDs should not be predictable). */
+static uint16_t worker_alloc_tid(struct worker *w, unsigned shard)
 {
+	w->tid_rand ^= w->tid_rand << 13;
+	w->tid_rand ^= w->tid_rand >> 17;
+	w->tid_rand ^= w->tid_rand << 5;
+	unsigned size = w->shard_size, start = w->tid_rand % size;
+	if (w->shards[shard].owned && !w->shards[shard].loading)
+		for (unsigned n = 0; n < size; n++) {
+			unsigned tid = shard * size + (start + n) % size;
+			if (tid && tid < 65536 && !w->tunnels[tid])
+				return (uint16_t)tid;
+		}
 	for (unsigned n = 0; n < 65536; n++) {
 		uint16_t tid = w->next_tid++;
 		if (tid == 0 || w->tunnels[tid])
 			continue;
-		if (w->shards[worker_shard_of(w, tid)].owned)
+		const struct worker_shard *sh =
+			&w->shards[worker_shard_of(w, tid)];
+		if (sh->owned && !sh->loading)
 			return tid;
 	}
 	return 0;
@@ -389,8 +413,10 @@ static void worker_sccrq(struct worker *w, const char *origin,
 				    "state store unreachable");
 		return;
 	}
+	unsigned shard = wire_peer_hash(&p->peer, m.assigned_tunnel_id) &
+			 (unsigned)(w->cfg.shard_count - 1);
 	uint16_t tid = (int)w->n_tunnels < w->cfg.max_tunnels
-			       ? worker_alloc_tid(w)
+			       ? worker_alloc_tid(w, shard)
 			       : 0;
 	wt = tid ? calloc(1, sizeof(*wt)) : NULL;
 	if (!wt || tunnel_init(&wt->t, &w->env, tid, worker_now(w)) < 0) {
@@ -744,6 +770,8 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	uint16_t start;
 	worker_env_random(NULL, (uint8_t *)&start, sizeof(start));
 	w->next_tid = start ? start : 1;
+	worker_env_random(NULL, (uint8_t *)&w->tid_rand, sizeof(w->tid_rand));
+	w->tid_rand |= 1; /* xorshift must not start at 0 */
 	worker_lns_cfg(w);
 	w->env = (struct lns_env){.cfg = &w->lns,
 				  .ppp = ppp_count_backend(&w->ppp),

@@ -42,6 +42,7 @@ struct worker_tunnel {
 	bool dirty;			    /* on the dirty chain */
 	bool snapshot;		     /* next checkpoint writes everything */
 	bool freeing;		     /* being torn down */
+	uint64_t repaired_seen;	     /* t.tx.stats.repaired already logged */
 	struct worker_pkt *out_head; /* packets awaiting the checkpoint */
 	struct worker_pkt *out_tail;
 };
@@ -129,6 +130,7 @@ struct worker {
 	struct worker_tunnel **tunnels; /* 65536 slots by our tunnel ID */
 	unsigned n_tunnels;		/* tunnels in memory */
 	uint16_t next_tid;		/* allocation cursor */
+	uint32_t tid_rand;		/* xorshift state for tunnel IDs */
 	struct worker_tunnel *sccrq[WORKER_SCCRQ_BUCKETS]; /* by peer + id */
 	struct worker_tunnel *dirty_head; /* tunnels to checkpoint */
 	void *zctx;			  /* ZeroMQ context */

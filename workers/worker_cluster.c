@@ -63,10 +63,17 @@ static void worker_load_step(struct worker_load *ld)
 	if (!worker_load_current(ld) || !sh->loading || --sh->loading)
 		return;
 	uint64_t ms = uv_now(w->loop) - sh->load_started_ms;
-	w->stats.takeovers++;
-	log_info("shard loaded", "shard=%u tunnels=%u epoch=%llu ms=%llu",
-		 ld->shard, sh->tunnels, (unsigned long long)sh->epoch,
-		 (unsigned long long)ms);
+	if (sh->tunnels) {
+		w->stats.takeovers++;
+		log_info("shard loaded",
+			 "shard=%u tunnels=%u epoch=%llu "
+			 "ms=%llu",
+			 ld->shard, sh->tunnels, (unsigned long long)sh->epoch,
+			 (unsigned long long)ms);
+	} else {
+		log_debug("shard loaded", "shard=%u tunnels=0 epoch=%llu",
+			  ld->shard, (unsigned long long)sh->epoch);
+	}
 	worker_replay_parked(w);
 }
 

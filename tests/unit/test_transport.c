@@ -255,6 +255,51 @@ static void test_restore_and_retransmit_all(void **state)
 	transport_free(&t);
 }
 
+/* After a takeover from a checkpoint older than what the peer saw: the peer
+ * acknowledges our Ns 10 and 11 that the record missed, and never resends its
+ * Ns 20 and 21 that the old owner acknowledged. The transport continues after
+ * both instead of holding Ns 22 forever. */
+static void test_repair_after_stale_restore(void **state)
+{
+	(void)state;
+	struct transport t;
+	struct rec r = {0};
+	assert_int_equal(transport_init(&t, &cfg, 77, 4, rec_output, &r), 0);
+	transport_restore(&t, 10, 20, 10);
+	recv_peer(&t, &r, 22, 12, false, 0);
+	assert_int_equal(t.ns_next, 12); /* the peer's Nr wins */
+	assert_int_equal(r.n_deliv, 0);	 /* 22 held: 20, 21 may still come */
+	recv_peer(&t, &r, 22, 12, false, 1000); /* resent, gap never came */
+	assert_int_equal(r.n_deliv, 1);
+	assert_int_equal(r.deliv_ns[0], 22);
+	assert_int_equal(t.nr, 23);
+	assert_int_equal(t.stats.repaired, 2);
+	assert_false(t.repair);
+	assert_int_equal(send_hello(&t, 1001), 12);
+	transport_free(&t);
+}
+
+/* The same inputs without a restore are plain reordering and a bogus Nr. */
+static void test_no_repair_in_normal_operation(void **state)
+{
+	(void)state;
+	struct transport t;
+	struct rec r = {0};
+	assert_int_equal(transport_init(&t, &cfg, 77, 4, rec_output, &r), 0);
+	t.ns_next = t.acked = 10;
+	t.nr = 20;
+	recv_peer(&t, &r, 22, 12, false, 0);
+	recv_peer(&t, &r, 22, 12, false, 1000);
+	assert_int_equal(r.n_deliv, 0);
+	assert_int_equal(t.ns_next, 10);
+	assert_int_equal(t.stats.bad_nr, 2);
+	assert_int_equal(t.stats.repaired, 0);
+	recv_peer(&t, &r, 20, 10, false, 1001);
+	recv_peer(&t, &r, 21, 10, false, 1001);
+	assert_int_equal(r.n_deliv, 3); /* the gap filled: 20, 21, then 22 */
+	transport_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +311,8 @@ int main(void)
 		cmocka_unit_test(test_wrap_around),
 		cmocka_unit_test(test_bogus_nr_ignored),
 		cmocka_unit_test(test_restore_and_retransmit_all),
+		cmocka_unit_test(test_repair_after_stale_restore),
+		cmocka_unit_test(test_no_repair_in_normal_operation),
 	};
 	return cmocka_run_group_tests_name("transport", tests, NULL, NULL);
 }
