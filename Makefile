@@ -43,7 +43,8 @@ TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BIN)/tandem-%)
 # Processes: <dir>/main.c + libtandem.a -> bin/tandem-<name>
 PROC_BINS := $(BIN)/tandem-worker $(if $(wildcard frontend/main.c),$(BIN)/tandem-frontend) \
-             $(if $(wildcard lac/main.c),$(BIN)/tandem-lac)
+             $(if $(wildcard lac/main.c),$(BIN)/tandem-lac) \
+             $(if $(wildcard clusterctl/main.c),$(BIN)/clusterctl)
 BINS      := $(TOOL_BINS) $(PROC_BINS)
 
 # Unit tests: tests/unit/test_<module>.c (cmocka)
@@ -89,6 +90,10 @@ $(BIN)/tandem-frontend: $(BUILD)/obj/frontend/main.o $(LIBTANDEM)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/tandem-lac: $(BUILD)/obj/lac/main.o $(LIBTANDEM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/clusterctl: $(BUILD)/obj/clusterctl/main.o $(LIBTANDEM)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

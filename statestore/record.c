@@ -227,3 +227,88 @@ int record_session_restore(struct tunnel *t, const uint8_t *p, size_t len)
 	s->sequencing_required = flags & 1;
 	return 0;
 }
+
+int record_tunnel_decode(const uint8_t *p, size_t len,
+			 struct record_tunnel_info *ti)
+{
+	struct byteio_rd r = {.p = p, .len = len};
+	uint8_t version, flags;
+	memset(ti, 0, sizeof(*ti));
+	if (byteio_get_u8(&r, &version) < 0 || version != RECORD_VERSION ||
+	    byteio_get_u16(&r, &ti->tid) < 0 ||
+	    byteio_get_u16(&r, &ti->peer_tid) < 0 ||
+	    byteio_get_u8(&r, &ti->peer.family) < 0 ||
+	    record_get_raw(&r, ti->peer.addr, 16) < 0 ||
+	    byteio_get_u16(&r, &ti->peer.port) < 0 ||
+	    byteio_get_u8(&r, &ti->state) < 0 || ti->state > TUNNEL_DEAD ||
+	    byteio_get_u16(&r, &ti->ns_next) < 0 ||
+	    byteio_get_u16(&r, &ti->nr) < 0 ||
+	    byteio_get_u16(&r, &ti->acked) < 0 ||
+	    byteio_get_u16(&r, &ti->peer_rws) < 0 ||
+	    byteio_get_u16(&r, &ti->our_rws) < 0 ||
+	    byteio_get_u8(&r, &flags) < 0 ||
+	    byteio_get_u64(&r, &ti->tie_breaker) < 0 ||
+	    record_get_raw(&r, ti->challenge, sizeof(ti->challenge)) < 0 ||
+	    record_get_str(&r, ti->peer_hostname, sizeof(ti->peer_hostname)) <
+		    0 ||
+	    record_get_str(&r, ti->peer_vendor, sizeof(ti->peer_vendor)) < 0 ||
+	    byteio_get_u32(&r, &ti->framing_caps) < 0 ||
+	    byteio_get_u32(&r, &ti->bearer_caps) < 0 ||
+	    byteio_get_u16(&r, &ti->firmware) < 0 ||
+	    byteio_get_u64(&r, &ti->hold_until_ms) < 0 ||
+	    byteio_get_u16(&r, &ti->n_unacked) < 0)
+		return -EBADMSG;
+	ti->auth_pending = flags & 1;
+	ti->has_tie_breaker = flags & 2;
+	ti->unacked = p + r.off;
+	for (unsigned i = 0; i < ti->n_unacked; i++) {
+		uint16_t mlen;
+		if (byteio_get_u16(&r, &mlen) < 0 ||
+		    mlen < L2TP_CONTROL_HDR_LEN || byteio_skip(&r, mlen) < 0)
+			return -EBADMSG;
+	}
+	ti->unacked_len = (size_t)(p + r.off - ti->unacked);
+	return byteio_left(&r) == 0 ? 0 : -EBADMSG;
+}
+
+int record_tunnel_unacked_next(const struct record_tunnel_info *ti, size_t *off,
+			       const uint8_t **msg, size_t *len)
+{
+	struct byteio_rd r = {
+		.p = ti->unacked, .len = ti->unacked_len, .off = *off};
+	uint16_t mlen;
+	if (*off >= ti->unacked_len || byteio_get_u16(&r, &mlen) < 0 ||
+	    byteio_left(&r) < mlen)
+		return 0;
+	*msg = r.p + r.off;
+	*len = mlen;
+	*off = r.off + mlen;
+	return 1;
+}
+
+int record_session_decode(const uint8_t *p, size_t len,
+			  struct record_session_info *si)
+{
+	struct byteio_rd r = {.p = p, .len = len};
+	uint8_t version, flags;
+	memset(si, 0, sizeof(*si));
+	if (byteio_get_u8(&r, &version) < 0 || version != RECORD_VERSION ||
+	    byteio_get_u16(&r, &si->sid) < 0 ||
+	    byteio_get_u16(&r, &si->peer_sid) < 0 ||
+	    byteio_get_u8(&r, &si->state) < 0 || si->state > SESSION_CLOSED ||
+	    byteio_get_u32(&r, &si->call_serial) < 0 ||
+	    byteio_get_u32(&r, &si->bearer_type) < 0 ||
+	    byteio_get_u32(&r, &si->framing_type) < 0 ||
+	    byteio_get_u32(&r, &si->tx_bps) < 0 ||
+	    byteio_get_u32(&r, &si->rx_bps) < 0 ||
+	    byteio_get_u8(&r, &flags) < 0 ||
+	    record_get_str(&r, si->calling, sizeof(si->calling)) < 0 ||
+	    record_get_str(&r, si->called, sizeof(si->called)) < 0 ||
+	    byteio_get_u8(&r, &si->ppp_family) < 0 ||
+	    record_get_raw(&r, si->ppp_local, sizeof(si->ppp_local)) < 0 ||
+	    record_get_raw(&r, si->ppp_remote, sizeof(si->ppp_remote)) < 0 ||
+	    byteio_left(&r) != 0)
+		return -EBADMSG;
+	si->sequencing_required = flags & 1;
+	return 0;
+}
