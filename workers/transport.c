@@ -254,8 +254,9 @@ static void transport_deliver_held(struct transport *t,
 static void transport_send_zlb(struct transport *t)
 {
 	uint8_t zlb[L2TP_CONTROL_HDR_LEN];
-	l2tp_msg_encode_zlb(t->peer_tunnel_id, 0, t->ns_next, t->nr, zlb,
-			    sizeof(zlb));
+	l2tp_msg_encode_zlb(t->peer_tunnel_id, t->zlb_sid, t->ns_next, t->nr,
+			    zlb, sizeof(zlb));
+	t->zlb_sid = 0;
 	t->ack_pending = false;
 	t->stats.zlb_sent++;
 	t->output(t->arg, zlb, sizeof(zlb));

@@ -71,6 +71,11 @@ struct transport {
 	struct transport_held
 		*held;	     /* our_rws slots for out-of-order messages */
 	bool ack_pending;    /* a ZLB is owed at ack_due_ms */
+	uint16_t zlb_sid;    /* Session ID for that ZLB: the peer's ID of the
+				session whose message it acknowledges (0 =
+				tunnel). RFC 2661 leaves it open; xl2tpd only
+				finishes closing a call when its CDN's ack
+				names the call. */
 	uint64_t ack_due_ms; /* when the owed ZLB goes out */
 	bool dead;	     /* max retries exhausted */
 	bool repair;	     /* restored from a checkpoint that may be stale:

@@ -570,6 +570,10 @@ static void tunnel_deliver(void *arg, const uint8_t *pkt, size_t len)
 		return;
 	}
 	t->stats.rx_control++;
+	struct session *s = m.hdr.session_id
+				    ? tunnel_session_find(t, m.hdr.session_id)
+				    : NULL;
+	t->tx.zlb_sid = s ? s->peer_sid : 0;
 	tunnel_dispatch(t, &m, now_ms);
 }
 
