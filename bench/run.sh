@@ -14,8 +14,8 @@ SESSIONS=${BENCH_SESSIONS:-250}
 CONC=${BENCH_CONCURRENCY:-4000}
 ROUNDS=${BENCH_ROUNDS:-3}
 OUT=$TOP/bench/results.txt
-LNS=127.0.0.6
-PEER=127.0.0.7
+LNS=$(rand_lo)
+PEER=$(rand_lo)
 
 start_redis_aof() {
 	REDIS_PORT=$(free_port tcp)
@@ -29,23 +29,20 @@ start_redis_aof() {
 
 json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-{
+# not `{ ...; } | tee`: that would run the body in a subshell whose
+# processes the EXIT trap of lib.sh could not see
+exec > >(tee "$OUT") 2>&1
 echo "tandem bench $(date -u +%FT%TZ) on $(nproc) cores, $(uname -r)"
 echo "load: $TUNNELS tunnels x $SESSIONS calls, concurrency $CONC, $ROUNDS rounds"
 echo "redis: appendonly yes, appendfsync everysec (checkpoints are in Redis before packets leave)"
-start_redis_aof || { echo "redis did not start"; exit 1; }
-write_conf "$WORK/t.conf" "$LNS:1701" "log_level info"
-start_worker w1 "$WORK/t.conf"
-WPID=$LAST_PID
-start_frontend f1 "$WORK/t.conf"
-wait_for 10 cluster_ready || { echo "cluster not ready"; exit 1; }
 best=0
 for r in $(seq "$ROUNDS"); do
-	rcli flushall >/dev/null 2>&1
-	# re-own the shards after the flush
-	kill -TERM "$WPID"; wait "$WPID" 2>/dev/null
+	# a fresh cluster per round: empty Redis, new worker and frontend
+	start_redis_aof || { echo "redis did not start"; exit 1; }
+	write_conf "$WORK/t.conf" "$LNS:1701" "log_level info"
 	start_worker "w$r" "$WORK/t.conf"; WPID=$LAST_PID
-	wait_for 10 cluster_ready
+	start_frontend "f$r" "$WORK/t.conf"; FPID=$LAST_PID
+	wait_for 10 cluster_ready || { echo "cluster not ready"; exit 1; }
 	timeout 300 "$BIN/tandem-lac" --lns $LNS:1701 --tunnels "$TUNNELS" \
 		--sessions "$SESSIONS" --concurrency "$CONC" --no-teardown --json \
 		> "$WORK/lac-$r.json" 2>/dev/null
@@ -56,8 +53,9 @@ for r in $(seq "$ROUNDS"); do
 	p99=$(json "$WORK/lac-$r.json" 'r["setup_latency_ms"]["p99"]')
 	echo "tandem round $r: $n calls established in $ms ms (tunnel setup included) = $rate setups/s; setup latency p50 $p50 ms p99 $p99 ms"
 	[ "$rate" -gt "$best" ] && best=$rate
+	kill -TERM "$WPID" "$FPID"; wait "$WPID" "$FPID" 2>/dev/null
+	kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
 done
-kill -TERM "$WPID"; wait "$WPID" 2>/dev/null
 stats=$(grep 'msg="worker stats"' "$WORK/worker-w$ROUNDS.log" | tail -1)
 ctl=$(sed -n 's/.* control=\([0-9]*\).*/\1/p' <<<"$stats")
 rounds=$(sed -n 's/.* ckpt_rounds=\([0-9]*\).*/\1/p' <<<"$stats")
@@ -91,4 +89,3 @@ prate=$((pn * 1000 / (pms > 0 ? pms : 1)))
 echo "peer xl2tpd 1.3.18 ($PT x $PS, it forks pppd per call): $pn calls in $pms ms = $prate setups/s"
 echo "ratio tandem/xl2tpd (best round): $(/usr/bin/python3 -c "print(round($best / max($prate, 1), 1))")"
 echo "best tandem rate: $best setups/s"
-} | tee "$OUT"

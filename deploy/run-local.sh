@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make run`: a local tandem cluster on loopback. Starts a private redis-server
-# on a free 127.0.0.1 port (the state store), one worker and one frontend
+# on a free 127.0.0.1 port (the state store), two workers sharing the shards
+# (kill one: the other takes its tunnels over) and one frontend
 # listening on 127.0.0.1:1701 (TANDEM_LISTEN_PORT to change), then waits;
 # Ctrl-C (or SIGTERM) stops everything.
 set -u
@@ -40,13 +41,16 @@ for b in tandem-worker tandem-frontend; do
 		exit 1
 	fi
 done
-"$top/bin/tandem-worker" -c "$conf" --id local-w1 > "$run/worker.log" 2>&1 &
-pids+=($!)
-echo "tandem: worker      local-w1 (pid $!, log $run/worker.log)"
+for w in local-w1 local-w2; do
+	"$top/bin/tandem-worker" -c "$conf" --id "$w" > "$run/$w.log" 2>&1 &
+	pids+=($!)
+	echo "tandem: worker      $w (pid $!, log $run/$w.log)"
+done
 "$top/bin/tandem-frontend" -c "$conf" --id local-f1 > "$run/frontend.log" 2>&1 &
 pids+=($!)
 echo "tandem: frontend    local-f1 (pid $!, log $run/frontend.log)"
 echo "tandem: LNS listening on 127.0.0.1:${TANDEM_LISTEN_PORT:-1701} (config $conf)"
 echo "tandem: try it:  bin/tandem-lac --lns 127.0.0.1:${TANDEM_LISTEN_PORT:-1701} --tunnels 10 --sessions 10"
+[ -x "$top/bin/clusterctl" ] && echo "tandem: look at it: bin/clusterctl -c $conf status"
 echo "tandem: running; Ctrl-C stops"
-wait -n "${pids[@]}"
+wait "${pids[0]}" # the state store; workers may be killed to watch a takeover

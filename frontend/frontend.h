@@ -138,10 +138,11 @@ int frontend_map_word(const char *rec, const char *key, char *out,
  * 1, -EINVAL for anything malformed. */
 int frontend_map_event_parse(const char *text, struct frontend_event *ev);
 
-/* An event: a newer epoch wins, and at the same epoch a release wins over
- * the acquisition it ends (events and snapshots travel on two connections,
- * so an older value can arrive late). Returns 1 when the owner changed, 0 when
- * ignored (stale or same), -EINVAL (bad shard), -ENOSPC (worker table full). */
+/* An event: applied as it comes (P:events delivers them in the order Redis
+ * ran the scripts; epochs restart when Redis loses its data). A snapshot read
+ * that raced an event is read again by frontend_redis.c. Returns 1 when the
+ * owner changed, 0 when nothing changed, -EINVAL (bad shard), -ENOSPC (worker
+ * table full). */
 int frontend_map_set_shard(struct frontend_map *m, unsigned shard,
 			   const char *owner, uint64_t epoch);
 /* HGETALL P:shardmap: every entry read is taken as is (no epoch test: the

@@ -243,9 +243,13 @@ int frontend_map_set_shard(struct frontend_map *m, unsigned shard,
 		return -EINVAL;
 	struct frontend_shard *sh = &m->shards[shard];
 	bool release = !owner[0];
-	bool newer = epoch > sh->epoch ||
-		     (epoch == sh->epoch && release && !sh->released);
-	if (!newer)
+	/* Events arrive in the order Redis ran the scripts, so the latest is
+	 * the truth even when its epoch is lower: after Redis lost data (a
+	 * restart, a failover to a replica that missed the last writes) the
+	 * epoch counters start again, and an epoch rule would keep routing to
+	 * a dead owner. A full map read racing an event is read again
+	 * (frontend_redis.c), so that race needs no epoch either. */
+	if (epoch == sh->epoch && release == sh->released && release)
 		return 0;
 	int idx = -1;
 	if (!release) {
@@ -253,6 +257,9 @@ int frontend_map_set_shard(struct frontend_map *m, unsigned shard,
 		if (idx < 0)
 			return idx == -ENAMETOOLONG ? -EINVAL : idx;
 	}
+	if (epoch == sh->epoch && !release && !sh->released &&
+	    idx == sh->worker)
+		return 0;
 	bool changed = sh->worker != idx;
 	frontend_map_assign(m, shard, idx, epoch, release);
 	frontend_map_gc(m);
