@@ -20,7 +20,7 @@ PEER=$(rand_lo)
 start_redis_aof() {
 	REDIS_PORT=$(free_port tcp)
 	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
-		--appendonly yes --appendfsync everysec --dir "$WORK" \
+		--appendonly yes --appendfsync "$1" --dir "$WORK" \
 		--logfile "$WORK/redis.log" &
 	REDIS_PID=$!
 	PIDS+=($REDIS_PID)
@@ -34,34 +34,38 @@ json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); p
 exec > >(tee "$OUT") 2>&1
 echo "tandem bench $(date -u +%FT%TZ) on $(nproc) cores, $(uname -r)"
 echo "load: $TUNNELS tunnels x $SESSIONS calls, concurrency $CONC, $ROUNDS rounds"
-echo "redis: appendonly yes, appendfsync everysec (checkpoints are in Redis before packets leave)"
+echo "redis: appendonly yes; appendfsync everysec, then always (checkpoints are in Redis before packets leave)"
+declare -A BEST
+for mode in ${BENCH_FSYNC:-everysec always}; do
 best=0
 for r in $(seq "$ROUNDS"); do
 	# a fresh cluster per round: empty Redis, new worker and frontend
-	start_redis_aof || { echo "redis did not start"; exit 1; }
+	start_redis_aof "$mode" || { echo "redis did not start"; exit 1; }
 	write_conf "$WORK/t.conf" "$LNS:1701" "log_level info"
-	start_worker "w$r" "$WORK/t.conf"; WPID=$LAST_PID
-	start_frontend "f$r" "$WORK/t.conf"; FPID=$LAST_PID
+	start_worker "w-$mode-$r" "$WORK/t.conf"; WPID=$LAST_PID
+	start_frontend "f-$mode-$r" "$WORK/t.conf"; FPID=$LAST_PID
 	wait_for 10 cluster_ready || { echo "cluster not ready"; exit 1; }
 	timeout 300 "$BIN/tandem-lac" --lns $LNS:1701 --tunnels "$TUNNELS" \
 		--sessions "$SESSIONS" --concurrency "$CONC" --no-teardown --json \
-		> "$WORK/lac-$r.json" 2>/dev/null
-	n=$(json "$WORK/lac-$r.json" 'r["sessions_established"]')
-	ms=$(json "$WORK/lac-$r.json" 'r["elapsed_ms"]')
+		> "$WORK/lac-$mode-$r.json" 2>/dev/null
+	n=$(json "$WORK/lac-$mode-$r.json" 'r["sessions_established"]')
+	ms=$(json "$WORK/lac-$mode-$r.json" 'r["elapsed_ms"]')
 	rate=$((n * 1000 / (ms > 0 ? ms : 1)))
-	p50=$(json "$WORK/lac-$r.json" 'r["setup_latency_ms"]["p50"]')
-	p99=$(json "$WORK/lac-$r.json" 'r["setup_latency_ms"]["p99"]')
-	echo "tandem round $r: $n calls established in $ms ms (tunnel setup included) = $rate setups/s; setup latency p50 $p50 ms p99 $p99 ms"
+	p50=$(json "$WORK/lac-$mode-$r.json" 'r["setup_latency_ms"]["p50"]')
+	p99=$(json "$WORK/lac-$mode-$r.json" 'r["setup_latency_ms"]["p99"]')
+	echo "tandem appendfsync=$mode round $r: $n calls established in $ms ms (tunnel setup included) = $rate setups/s; setup latency p50 $p50 ms p99 $p99 ms"
 	[ "$rate" -gt "$best" ] && best=$rate
 	kill -TERM "$WPID" "$FPID"; wait "$WPID" "$FPID" 2>/dev/null
 	kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
 done
-stats=$(grep 'msg="worker stats"' "$WORK/worker-w$ROUNDS.log" | tail -1)
+BEST[$mode]=$best
+stats=$(grep 'msg="worker stats"' "$WORK/worker-w-$mode-$ROUNDS.log" | tail -1)
 ctl=$(sed -n 's/.* control=\([0-9]*\).*/\1/p' <<<"$stats")
 rounds=$(sed -n 's/.* ckpt_rounds=\([0-9]*\).*/\1/p' <<<"$stats")
 cmds=$(sed -n 's/.* redis_cmds=\([0-9]*\).*/\1/p' <<<"$stats")
-echo "redis (last round): $ctl control messages, $rounds pipelined checkpoint round trips, $cmds commands" \
+echo "redis (appendfsync=$mode, last round): $ctl control messages, $rounds pipelined checkpoint round trips, $cmds commands" \
 	"=> $(/usr/bin/python3 -c "print(round($rounds / max($ctl, 1), 4))") round trips per control message"
+done
 
 # The peer: xl2tpd as LNS, same LAC, in the same run.
 d=$WORK/peer; mkdir -p "$d"
@@ -87,5 +91,6 @@ pn=$(json "$d/lac.json" 'r["sessions_established"]')
 pms=$(json "$d/lac.json" 'r["elapsed_ms"]')
 prate=$((pn * 1000 / (pms > 0 ? pms : 1)))
 echo "peer xl2tpd 1.3.18 ($PT x $PS, it forks pppd per call): $pn calls in $pms ms = $prate setups/s"
-echo "ratio tandem/xl2tpd (best round): $(/usr/bin/python3 -c "print(round($best / max($prate, 1), 1))")"
-echo "best tandem rate: $best setups/s"
+for mode in "${!BEST[@]}"; do
+	echo "best tandem rate, appendfsync=$mode: ${BEST[$mode]} setups/s; ratio to xl2tpd in this run: $(/usr/bin/python3 -c "print(round(${BEST[$mode]} / max($prate, 1), 1))")"
+done

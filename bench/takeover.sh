@@ -15,15 +15,6 @@ CASES=${BENCH_TAKEOVER_CASES:-"1000x10 10000x5"}
 ulimit -n 65536 2>/dev/null || ulimit -n 16384
 
 json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
-owned_by() {
-	rcli eval "local n = 0
-for i = 0, 255 do
-  local v = redis.call('GET', 'tandem:lease:' .. i)
-  if v and string.find(v, 'owner=' .. ARGV[1] .. ' ', 1, true) then n = n + 1 end
-end
-return n" 0 "$1"
-}
-all_owned_by() { [ "$(owned_by "$1")" -eq 256 ]; }
 sessions_in_redis() { # total session records >= $1
 	[ "$(rcli eval "local n = 0
 for _, k in ipairs(redis.call('KEYS', 'tandem:s:*')) do n = n + redis.call('HLEN', k) end

@@ -45,6 +45,8 @@ int cc_exit_for(int rc)
 	case -ENOMEM:
 		cc_err("out of memory");
 		return CC_EXIT_ATTENTION;
+	case -ETIMEDOUT:
+		return CC_EXIT_NO_ANSWER;
 	default:
 		return CC_EXIT_ATTENTION;
 	}
@@ -153,4 +155,39 @@ int cc_parse_addr(const char *s, struct wire_addr *a, bool *has_port)
 		*has_port = true;
 	}
 	return 0;
+}
+
+int cc_parse_seconds(const char *s, uint32_t *ms)
+{
+	char *end;
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !(v > 0) || v > CC_CTL_MAX_WAIT_S)
+		return -EINVAL;
+	*ms = (uint32_t)(v * 1000 + 0.5);
+	if (*ms == 0)
+		*ms = 1;
+	return 0;
+}
+
+int cc_parse_pair(const char *arg, uint16_t *tid, uint16_t *sid)
+{
+	char t[8];
+	const char *slash = arg ? strchr(arg, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - arg) : 0;
+	if (!slash || n == 0 || n >= sizeof(t))
+		return -EINVAL;
+	memcpy(t, arg, n);
+	t[n] = '\0';
+	return cc_parse_id(t, tid) < 0 || cc_parse_id(slash + 1, sid) < 0
+		       ? -EINVAL
+		       : 0;
+}
+
+const char *cc_fmt_s(uint32_t ms, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g s", ms / 1000.0);
+	return buf;
 }

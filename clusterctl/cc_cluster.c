@@ -291,8 +291,10 @@ static int cc_cluster_load_tids(struct cc *cc, struct cc_cluster *cl)
 		free(l.v);
 		return rc;
 	}
-	/* SCAN may return a key twice (rehashing): sort and keep one. */
-	qsort(l.v, l.n, sizeof(*l.v), cc_tid_cmp);
+	/* SCAN may return a key twice (rehashing): sort and keep one. With
+	 * no tunnel, l.v is NULL, which qsort must not be given. */
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cc_tid_cmp);
 	size_t n = 0;
 	for (size_t i = 0; i < l.n; i++)
 		if (!n || l.v[n - 1] != l.v[i])

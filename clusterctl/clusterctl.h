@@ -1,7 +1,9 @@
-/* clusterctl: the operator's read-only view of a tandem cluster, read
- * straight from Redis (statestore/SCHEMA.md) with synchronous hiredis. This
- * header holds what the subcommands (cmd_<name>.c) share: the context, exit
- * statuses, Redis access (cc_redis.c) and the cluster model (cc_cluster.c). */
+/* clusterctl: the operator's view of a tandem cluster, read straight from
+ * Redis (statestore/SCHEMA.md) with synchronous hiredis, and its actions,
+ * asked of the owning worker over its control socket. This header holds
+ * what the subcommands (cmd_<name>.c) share: the context, exit statuses,
+ * Redis access (cc_redis.c), the cluster model (cc_cluster.c) and the
+ * control protocol client (cc_ctl.c). */
 #ifndef TANDEM_CLUSTERCTL_H
 #define TANDEM_CLUSTERCTL_H
 
@@ -21,6 +23,7 @@ enum cc_exit {
 	CC_EXIT_ATTENTION = 1,	 /* status: a problem; show: no such object */
 	CC_EXIT_USAGE = 2,	 /* bad command line or configuration file */
 	CC_EXIT_UNREACHABLE = 3, /* Redis unreachable, lost or refusing us */
+	CC_EXIT_NO_ANSWER = 4,	 /* a worker's control socket did not answer */
 };
 
 #define CC_KEY_MAX	  (CONFIG_STR_MAX + 64) /* prefix + ":" + the rest */
@@ -40,7 +43,7 @@ struct cc {
  * prints, and returns an enum cc_exit. */
 typedef int cc_cmd_fn(struct cc *cc, int argc, char **argv);
 cc_cmd_fn cmd_status, cmd_shards, cmd_workers, cmd_tunnels, cmd_sessions,
-	cmd_show;
+	cmd_show, cmd_drain, cmd_disconnect, cmd_move;
 
 /* Worker rows shared by `workers` and `status`: wide adds draining and the
  * endpoints. cmd_workers_rows initialises t; the caller prints and frees
@@ -67,7 +70,8 @@ void cmd_sessions_json_fields(struct cc_json *j, uint16_t tid,
 			      const struct cc_shard *sh);
 
 /* Internal results: 0, -EIO (Redis lost or an error reply; already said on
- * stderr), -ENOENT (no such object), -ENOMEM. The exit status for rc. */
+ * stderr), -ENOENT (no such object), -ENOMEM, -ETIMEDOUT (a worker did not
+ * answer), -EPROTO (a worker refused). The exit status for rc. */
 int cc_exit_for(int rc);
 /* "clusterctl: <message>\n" on stderr. */
 void cc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -83,6 +87,13 @@ int cc_getopt(struct cc *cc, int argc, char **argv, const struct option *longs,
 	      const char *usage);
 /* A Tunnel or Session ID: decimal 1..65535. */
 int cc_parse_id(const char *s, uint16_t *out);
+/* "T/S": a Tunnel ID and a Session ID. 0 or -EINVAL. */
+int cc_parse_pair(const char *arg, uint16_t *tid, uint16_t *sid);
+/* Seconds, with a fraction, more than 0 and at most CC_CTL_MAX_WAIT_S, into
+ * milliseconds. 0 or -EINVAL. */
+int cc_parse_seconds(const char *s, uint32_t *ms);
+/* "3 s", "0.5 s". Returns buf. */
+const char *cc_fmt_s(uint32_t ms, char *buf, size_t len);
 /* "192.0.2.1", "192.0.2.1:1701", "2001:db8::1" or "[2001:db8::1]:1701"
  * into a (family 4 or 6, port when given). 0 or -EINVAL. */
 struct wire_addr;
@@ -200,5 +211,39 @@ int cc_cluster_field(const char *text, const char *key, char *out, size_t cap);
 /* Owner and epoch of one shard (GET and PTTL of its lease, else the epoch
  * counter). Returns 0 or -EIO. */
 int cc_cluster_lease(struct cc *cc, unsigned shard, struct cc_shard *out);
+
+/* ---- the worker control protocol (cc_ctl.c) ---- */
+
+#define CC_CTL_VERSION	  1	/* control protocol version we speak */
+#define CC_CTL_MAX	  512	/* bytes of a request or reply */
+#define CC_CTL_ANSWER_MS  3000	/* default wait for a worker's answer */
+#define CC_CTL_POLL_MS	  200	/* Redis polled this often while waiting */
+#define CC_CTL_MAX_WAIT_S 86400 /* longest --timeout */
+
+/* Monotonic milliseconds; sleeping ms (resumed after a signal). */
+uint64_t cc_now_ms(void);
+void cc_sleep_ms(uint32_t ms);
+/* The worker registered as id (its control endpoint, alive key). 0,
+ * -ENOENT (not registered; said), -EIO. */
+int cc_ctl_worker(struct cc *cc, const char *id, struct cc_proc *out);
+/* The worker whose lease covers shard. 0, -EAGAIN (no lease now; said),
+ * -ENOENT, -EIO. */
+int cc_ctl_owner(struct cc *cc, unsigned shard, struct cc_proc *out);
+/* Ask worker w "<version> <fmt...>" and wait up to timeout_ms. 0 with the
+ * words after "1 ok " in reply; -EPROTO with "<code> <text>" after "1 err "
+ * in reply (not said: see cc_ctl_say_err); -ETIMEDOUT ("worker w1 did not
+ * answer within 3 s"), -ENOENT (no control socket), -EBADMSG or -EIO, said
+ * on stderr. */
+int cc_ctl_ask(struct cc *cc, const struct cc_proc *w, uint32_t timeout_ms,
+	       char *reply, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* An error reply's code is `code` (not-owner, no-tunnel, ...). */
+bool cc_ctl_err_is(const char *reply, const char *code);
+/* "clusterctl: worker <id>: <text>" for an error reply. */
+void cc_ctl_say_err(const char *worker, const char *reply);
+/* The value of key= in a reply; 0 or -ENOENT. The _int form: -1 when
+ * absent or not a number. */
+int cc_ctl_field(const char *reply, const char *key, char *out, size_t cap);
+int64_t cc_ctl_field_int(const char *reply, const char *key);
 
 #endif

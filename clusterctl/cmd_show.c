@@ -392,21 +392,6 @@ static int cmd_show_run(struct cmd_show *s)
 	return cmd_show_session_out(s, &si);
 }
 
-/* "T/S" into tid and sid. */
-static int cmd_show_pair(const char *arg, uint16_t *tid, uint16_t *sid)
-{
-	char t[8];
-	const char *slash = strchr(arg, '/');
-	size_t n = slash ? (size_t)(slash - arg) : 0;
-	if (!slash || n == 0 || n >= sizeof(t))
-		return -EINVAL;
-	memcpy(t, arg, n);
-	t[n] = '\0';
-	return cc_parse_id(t, tid) < 0 || cc_parse_id(slash + 1, sid) < 0
-		       ? -EINVAL
-		       : 0;
-}
-
 int cmd_show(struct cc *cc, int argc, char **argv)
 {
 	struct cmd_show s = {.cc = cc};
@@ -425,7 +410,7 @@ int cmd_show(struct cc *cc, int argc, char **argv)
 		return CC_EXIT_USAGE;
 	}
 	if (strcmp(what, "session") == 0 &&
-	    cmd_show_pair(id, &s.tid, &s.sid) < 0) {
+	    cc_parse_pair(id, &s.tid, &s.sid) < 0) {
 		cc_err("show session: %s is not TUNNEL/SESSION (e.g. 4097/3)",
 		       id);
 		return CC_EXIT_USAGE;

@@ -1,7 +1,8 @@
 /* clusterctl: the operator's CLI of a tandem cluster. Usage:
  *   clusterctl -c FILE [--json] SUBCOMMAND [ARGS...]
  * Reads the processes' configuration file for the Redis address and key
- * prefix, then runs one read-only subcommand from the table below. */
+ * prefix, then runs one subcommand from the table below: the read-only ones
+ * read Redis, the actions ask the owning worker over its control socket. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,13 @@ static const struct {
 	 "checkpointed sessions"},
 	{"show", cmd_show, "tunnel T | session T/S",
 	 "every stored field of one tunnel or session"},
+	{"drain", cmd_drain, "WORKER [--timeout SECONDS]",
+	 "hand every shard of WORKER to its peers, wait until it has left"},
+	{"disconnect", cmd_disconnect,
+	 "tunnel T | session T/S [--result N] [--timeout SECONDS]",
+	 "clear a tunnel (StopCCN) or a call (CDN) through its worker"},
+	{"move", cmd_move, "shard N --to WORKER [--timeout SECONDS]",
+	 "hand one shard to another live worker"},
 };
 
 #define CC_N_CMDS (sizeof(cc_cmds) / sizeof(cc_cmds[0]))
@@ -44,8 +52,10 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < CC_N_CMDS; i++)
 		fprintf(f, "  %s %s\n      %s\n", cc_cmds[i].name,
 			cc_cmds[i].args, cc_cmds[i].about);
-	fprintf(f, "exit status: 0 ok, 1 attention needed (status) or not "
-		   "found, 2 usage, 3 Redis unreachable\n");
+	fprintf(f, "exit status: 0 ok, 1 attention needed (status), not "
+		   "found, refused or timed out,\n"
+		   "  2 usage, 3 Redis unreachable, 4 a worker did not "
+		   "answer\n");
 }
 
 int main(int argc, char **argv)

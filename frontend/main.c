@@ -1,5 +1,5 @@
 /* tandem-frontend: the stateless L2TP front door (frontend.h). Usage:
- *   tandem-frontend -c FILE [--id NAME] */
+ *   tandem-frontend -c FILE [--id NAME] [--metrics ADDR:PORT] */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,14 +8,18 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "frontend_metrics.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tandem-frontend -c FILE [--id NAME]\n"
+	fprintf(f, "usage: tandem-frontend -c FILE [--id NAME] "
+		   "[--metrics ADDR:PORT]\n"
 		   "  -c, --config FILE  tandem configuration (see "
 		   "deploy/tandem.conf.example)\n"
 		   "  -i, --id NAME      frontend ID, unique in the cluster "
 		   "(default: <hostname>-<pid>)\n"
+		   "  -m, --metrics ADDR:PORT  serve /metrics there instead "
+		   "of at metrics_listen\n"
 		   "  -h, --help         this text\n");
 }
 
@@ -24,13 +28,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"id", required_argument, NULL, 'i'},
+		{"metrics", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL;
+	const char *path = NULL, *metrics = NULL;
 	char id[FRONTEND_ID_MAX] = "";
 	int c;
-	while ((c = getopt_long(argc, argv, "c:i:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -42,6 +47,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			snprintf(id, sizeof(id), "%s", optarg);
+			break;
+		case 'm':
+			metrics = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -72,6 +80,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tandem-frontend: %s\n", err);
 		return 2;
 	}
+	struct config_addr maddr = cfg.metrics_listen;
+	if (metrics && metrics_http_parse("--metrics", metrics, &maddr, err,
+					  sizeof(err)) < 0) {
+		fprintf(stderr, "tandem-frontend: %s\n", err);
+		return 2;
+	}
 	/* A Redis connection closed under a write must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	log_set_component("frontend");
@@ -85,7 +99,18 @@ int main(int argc, char **argv)
 			  LOG_Q(uv_strerror(rc)));
 		return 1;
 	}
+	static struct metrics_http mh;
+	if (frontend_metrics_start(&mh, &fe, &maddr, err, sizeof(err)) < 0) {
+		log_error("frontend start failed", "id=%s err=%s", LOG_Q(id),
+			  LOG_Q(err));
+		frontend_stop(&fe); /* unregisters: nothing stays behind */
+		uv_run(loop, UV_RUN_DEFAULT);
+		frontend_free(&fe);
+		return 1;
+	}
 	uv_run(loop, UV_RUN_DEFAULT);
+	metrics_http_close(&mh);
+	uv_run(loop, UV_RUN_NOWAIT); /* its handles' close completes */
 	frontend_log_stats(&fe, LOG_LEVEL_INFO);
 	frontend_free(&fe);
 	log_info("frontend stopped", "id=%s", LOG_Q(id));

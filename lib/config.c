@@ -110,6 +110,8 @@ static const struct config_key_info config_keys[] = {
 		"Tunnels one worker accepts before refusing SCCRQs"),
 	KEY_INT(max_sessions_per_tunnel, "65535", 1, 65535, 0,
 		"Sessions one tunnel accepts before refusing ICRQs"),
+	KEY_ADDR(metrics_listen, "", CONFIG_OPTIONAL,
+		 "HTTP address serving GET /metrics (Prometheus); empty: off"),
 	KEY_ENUM(log_level, config_log_levels, "info", RELOAD,
 		 "Lines below this level are not logged"),
 };
@@ -409,6 +411,10 @@ static int config_set(struct config *c, const struct config_key_info *k,
 		*(uint32_t *)f = (uint32_t)u;
 		return 0;
 	case CONFIG_ADDR:
+		if (!*v && (k->flags & CONFIG_OPTIONAL)) {
+			memset(f, 0, k->size);
+			return 0;
+		}
 		return config_parse_addr(v, f, msg, msglen);
 	case CONFIG_ENUM:
 		for (int i = 0; k->choices[i]; i++) {
@@ -827,9 +833,9 @@ int config_value_text(const struct config *c, const struct config_key_info *k,
 				*(const bool *)f ? "yes" : "no");
 	case CONFIG_DURATION:
 		return config_duration_text(*(const uint32_t *)f, buf, len);
-	case CONFIG_ADDR:
+	case CONFIG_ADDR: /* "" (CONFIG_OPTIONAL) must read back */
 		return snprintf(buf, len, "%s",
-				((const struct config_addr *)f)->text);
+				*(const char *)f ? (const char *)f : "\"\"");
 	case CONFIG_ENUM:
 		v = *(const int *)f;
 		for (int i = 0; k->choices[i]; i++)

@@ -23,10 +23,11 @@ enum config_type {
 };
 
 /* Key flags. */
-#define CONFIG_RELOADABLE 0x1u /* SIGHUP applies a new value at run time */
-#define CONFIG_NONEMPTY	  0x2u /* string: "" is refused */
-#define CONFIG_POW2	  0x4u /* integer: must be a power of two */
-#define CONFIG_SECRET	  0x8u /* string: value never printed */
+#define CONFIG_RELOADABLE 0x1u	/* SIGHUP applies a new value at run time */
+#define CONFIG_NONEMPTY	  0x2u	/* string: "" is refused */
+#define CONFIG_POW2	  0x4u	/* integer: must be a power of two */
+#define CONFIG_SECRET	  0x8u	/* string: value never printed */
+#define CONFIG_OPTIONAL	  0x10u /* address: "" is allowed (feature off) */
 
 /* A parsed host:port. All bytes past the strings are zero, so two equal
  * addresses compare equal with memcmp. */
@@ -58,6 +59,7 @@ struct config {
 		[CONFIG_STR_MAX];	      /* frontend binds: from workers */
 	char worker_endpoint[CONFIG_STR_MAX]; /* worker binds: from frontends */
 	char control_endpoint[CONFIG_STR_MAX]; /* worker's control socket */
+	struct config_addr metrics_listen;     /* HTTP /metrics, "" = off */
 	char hostname[CONFIG_STR_MAX];	       /* our Host Name AVP */
 	char secret[CONFIG_STR_MAX];	       /* tunnel secret, "" = no auth */
 	bool hide_avps;			/* hide AVPs that may be hidden */

@@ -1,5 +1,5 @@
 /* tandem-worker: the LNS control plane process. Usage:
- *   tandem-worker -c FILE --id NAME */
+ *   tandem-worker -c FILE --id NAME [--metrics ADDR:PORT] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +8,18 @@
 
 #include "log.h"
 #include "worker.h"
+#include "worker_metrics.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tandem-worker -c FILE [--id NAME]\n"
+	fprintf(f, "usage: tandem-worker -c FILE [--id NAME] [--metrics "
+		   "ADDR:PORT]\n"
 		   "  -c, --config FILE  tandem configuration (see "
 		   "deploy/tandem.conf.example)\n"
 		   "  -i, --id NAME      worker ID, unique in the cluster "
 		   "(default: <hostname>-<pid>)\n"
+		   "  -m, --metrics ADDR:PORT  serve /metrics there instead "
+		   "of at metrics_listen\n"
 		   "  -h, --help         this text\n");
 }
 
@@ -24,19 +28,23 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"id", required_argument, NULL, 'i'},
+		{"metrics", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL;
+	const char *path = NULL, *metrics = NULL;
 	char id[64] = "";
 	int c;
-	while ((c = getopt_long(argc, argv, "c:i:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'i':
 			snprintf(id, sizeof(id), "%s", optarg);
+			break;
+		case 'm':
+			metrics = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -66,6 +74,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tandem-worker: %s\n", err);
 		return 2;
 	}
+	struct config_addr maddr = cfg.metrics_listen;
+	if (metrics && metrics_http_parse("--metrics", metrics, &maddr, err,
+					  sizeof(err)) < 0) {
+		fprintf(stderr, "tandem-worker: %s\n", err);
+		return 2;
+	}
 	log_set_component("worker");
 	log_set_level((enum log_level)cfg.log_level);
 	static struct worker w;
@@ -76,7 +90,14 @@ int main(int argc, char **argv)
 			  LOG_Q(uv_strerror(rc)));
 		return 1;
 	}
+	if (worker_metrics_start(&w, &maddr, err, sizeof(err)) < 0) {
+		log_error("worker start failed", "err=%s", LOG_Q(err));
+		worker_stop(&w); /* unregisters: nothing stays behind */
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
+	}
 	uv_run(loop, UV_RUN_DEFAULT);
+	worker_metrics_stop(&w);
 	worker_log_stats(&w, LOG_LEVEL_INFO);
 	log_info("worker stopped", "id=%s", LOG_Q(id));
 	return 0;

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "log.h"
 #include "worker.h"
+#include "worker_metrics.h"
 
 static uint64_t worker_now(const struct worker *w)
 {
@@ -31,6 +33,7 @@ struct worker_ckpt {
 	char frontend[WIRE_MAX_ORIGIN + 1]; /* through which frontend */
 	unsigned shard;			    /* for fencing */
 	uint64_t epoch;			    /* the epoch we wrote with */
+	uint64_t sent_ns;		    /* uv_hrtime() at send (metrics) */
 };
 
 static void worker_send_list(struct worker *w, struct worker_pkt *p,
@@ -60,6 +63,7 @@ static void worker_ckpt_done(void *arg, int status, int64_t value)
 	(void)value;
 	if (status == 0) {
 		w->stats.checkpoints++;
+		worker_metrics_ckpt_done(w, c->sent_ns);
 		worker_send_list(w, c->pkts, &c->peer, c->frontend);
 	} else if (status == -ESTALE) {
 		/* Invariant 3: fenced -> not one more packet for this shard. */
@@ -112,6 +116,7 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 	memcpy(c->frontend, wt->frontend, sizeof(c->frontend));
 	c->shard = wt->shard;
 	c->epoch = sh->epoch;
+	c->sent_ns = uv_hrtime();
 
 	struct tunnel *t = &wt->t;
 	int n = 0;
@@ -157,6 +162,7 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 	}
 	t->n_ended = 0;
 	wt->snapshot = false;
+	worker_metrics_ckpt_sent(w);
 }
 
 /* ---- tunnels ----------------------------------------------------------- */
@@ -196,6 +202,7 @@ static void worker_tunnel_free(struct worker *w, struct worker_tunnel *wt)
 {
 	wt->freeing = true;
 	worker_tunnel_unlink(w, wt);
+	worker_metrics_tunnel_gone(w, &wt->t);
 	tunnel_free(&wt->t);
 	worker_free_list(wt->out_head);
 	uv_timer_stop(&wt->timer);
@@ -227,7 +234,7 @@ static void worker_tunnel_arm(struct worker *w, struct worker_tunnel *wt)
 }
 
 /* After the engine ran: dead tunnels get their record deleted and go. */
-static void worker_tunnel_after(struct worker *w, struct worker_tunnel *wt)
+void worker_tunnel_after(struct worker *w, struct worker_tunnel *wt)
 {
 	if (tunnel_is_dead(&wt->t)) {
 		log_info("tunnel closed",
@@ -382,6 +389,7 @@ static void worker_sccrq(struct worker *w, const char *origin,
 	static uint8_t scratch[L2TP_MAX_DATAGRAM];
 	struct l2tp_msg m;
 	struct l2tp_reject rej;
+	worker_metrics_rx_control(w, p->data, h);
 	if (l2tp_msg_decode(p->data, p->len, &w->lns.secret, scratch,
 			    sizeof(scratch), &m, &rej) < 0 ||
 	    m.type != L2TP_MSG_SCCRQ) {
@@ -547,6 +555,7 @@ void worker_packet(struct worker *w, const char *origin,
 		return;
 	}
 	w->stats.control_msgs++;
+	worker_metrics_rx_control(w, p->data, &h);
 	tunnel_rx_control(&wt->t, &h, p->data, p->len, worker_now(w));
 	worker_tunnel_after(w, wt);
 }
@@ -606,6 +615,7 @@ void worker_flush(struct worker *w)
 	if (w->protected_mode && w->cfg.redis_wait_replicas > 0)
 		statestore_wait(&w->ss, w->cfg.redis_wait_replicas,
 				w->cfg.redis_timeout_ms, NULL, NULL);
+	worker_metrics_round_end(w);
 	worker_zmq_flush(w);
 }
 
@@ -762,6 +772,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	w->cfg = *cfg;
 	snprintf(w->cfg_path, sizeof(w->cfg_path), "%s", cfg_path);
 	snprintf(w->id, sizeof(w->id), "%s", id);
+	w->started_unix = (int64_t)time(NULL);
 	w->shard_size = 65536u / (unsigned)cfg->shard_count;
 	w->shards = calloc((size_t)cfg->shard_count, sizeof(*w->shards));
 	w->tunnels = calloc(65536, sizeof(*w->tunnels));

@@ -2,7 +2,8 @@
  * leases, runs the LNS engine for their tunnels, and releases every packet
  * only after the checkpoint it depends on is in Redis (DESIGN.md 1-4). Split
  * over worker.c (tunnels, packets, checkpoints), worker_cluster.c (Redis
- * registration, leases, frontends) and worker_zmq.c (ZeroMQ in and out). */
+ * registration, leases, frontends), worker_zmq.c (ZeroMQ in and out) and
+ * worker_ctl.c (the control socket clusterctl talks to). */
 #ifndef TANDEM_WORKER_H
 #define TANDEM_WORKER_H
 
@@ -92,6 +93,8 @@ struct worker_frontend {
 	bool open;			    /* wr has a batch begun */
 };
 
+struct worker_metrics;
+
 struct worker_stats {
 	uint64_t rx_packets;	   /* datagrams received from frontends */
 	uint64_t rx_bad_batches;   /* undecodable ZeroMQ messages */
@@ -113,6 +116,10 @@ struct worker_stats {
 	uint64_t park_expired;	   /* parked datagrams dropped unreplayed */
 	uint64_t takeovers;	   /* shards loaded from another owner */
 	uint64_t handoffs;	   /* shards handed to a successor */
+	uint64_t lease_renewals;   /* shard leases renewed */
+	uint64_t lease_lost;	   /* leases that lapsed while held */
+	uint64_t tx_batches;	   /* PACKET_OUT batches sent */
+	uint64_t tx_batches_dropped; /* batches zmq_send refused */
 };
 
 struct worker {
@@ -137,6 +144,9 @@ struct worker {
 	void *pull;			  /* our PULL socket */
 	char endpoint[256];		  /* its bound address */
 	uv_poll_t pull_poll;		  /* its fd in the loop */
+	void *ctl;			  /* control ROUTER; NULL: closed */
+	char control[256];		  /* its bound address */
+	uv_poll_t ctl_poll;		  /* its fd in the loop */
 	struct worker_frontend fe[WORKER_MAX_FRONTENDS]; /* PUSH sockets */
 	unsigned n_fe;					 /* entries used */
 	uv_check_t flush;	   /* after I/O: checkpoint, send */
@@ -146,6 +156,7 @@ struct worker {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;		    /* shutting down (after any drain) */
 	bool draining;		    /* handing every shard to successors */
+	int64_t started_unix;	    /* start time (registration: uptime) */
 	uint64_t drain_deadline_ms; /* give up handing off after this */
 	bool claim_in_flight;	    /* a claim round awaits its reply */
 	uint64_t last_claim_ms;	    /* when the last one was sent */
@@ -154,8 +165,9 @@ struct worker {
 	unsigned handoffs_pending; /* hand-offs awaiting their reply */
 	struct worker_parked *parked_head, *parked_tail;
 	unsigned n_parked;
-	unsigned releases_pending; /* lease releases in flight at stop */
-	struct worker_stats stats; /* counters */
+	unsigned releases_pending;	/* lease releases in flight at stop */
+	struct worker_stats stats;	/* counters */
+	struct worker_metrics *metrics; /* worker_metrics.c; NULL: off */
 };
 
 /* worker.c */
@@ -178,6 +190,9 @@ void worker_drain(struct worker *w);
 void worker_replay_parked(struct worker *w);
 void worker_free_shard_tunnels(struct worker *w, unsigned shard);
 void worker_log_stats(const struct worker *w, enum log_level level);
+/* After the engine ran on wt outside a packet or its timer (a control
+ * request): re-arm its timer, or delete a tunnel that died. */
+void worker_tunnel_after(struct worker *w, struct worker_tunnel *wt);
 
 /* worker_cluster.c */
 void worker_cluster_start(struct worker *w);
@@ -188,6 +203,11 @@ void worker_cluster_down(void *ctx);
 void worker_claim_soon(struct worker *w);
 void worker_cluster_drain(struct worker *w);
 void worker_cluster_stop(struct worker *w);
+/* Shards whose lease we hold. */
+unsigned worker_owned(const struct worker *w);
+/* Hand one owned shard to the live peer `to` (clusterctl move): 0,
+ * -ENOENT when `to` is not a live peer, -EAGAIN or -EIO (not queued). */
+int worker_move_shard(struct worker *w, unsigned shard, const char *to);
 
 /* worker_zmq.c */
 int worker_zmq_init(struct worker *w);
@@ -198,5 +218,10 @@ void worker_zmq_flush(struct worker *w);
 void worker_zmq_frontend_seen(struct worker *w, const char *endpoint,
 			      bool live);
 void worker_zmq_close(struct worker *w);
+
+/* worker_ctl.c: bound at start-up (after worker_zmq_init: it shares the
+ * context), closed before the context is. */
+int worker_ctl_init(struct worker *w);
+void worker_ctl_close(struct worker *w);
 
 #endif

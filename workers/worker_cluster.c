@@ -12,10 +12,12 @@
 
 #include "log.h"
 #include "worker.h"
+#include "worker_metrics.h"
 
 #define WORKER_FRONTEND_REFRESH_TICKS 5
 #define WORKER_HANDOFF_BATCH	      32 /* shards handed off per claim round */
 #define WORKER_CLAIM_MIN_MS	      20 /* early claim rounds at most this often */
+#define WORKER_SETTLE_MS	      10000 /* rebalancing moves newer shards last */
 
 #ifndef TANDEM_VERSION
 #define TANDEM_VERSION "dev"
@@ -65,6 +67,7 @@ static void worker_load_step(struct worker_load *ld)
 	uint64_t ms = uv_now(w->loop) - sh->load_started_ms;
 	if (sh->tunnels) {
 		w->stats.takeovers++;
+		worker_metrics_takeover(w, ms);
 		log_info("shard loaded",
 			 "shard=%u tunnels=%u epoch=%llu "
 			 "ms=%llu",
@@ -265,6 +268,7 @@ void worker_lease_lapsed(struct worker *w, unsigned shard, const char *why)
 	struct worker_shard *sh = &w->shards[shard];
 	if (!sh->owned)
 		return;
+	w->stats.lease_lost++;
 	sh->owned = false;
 	sh->loading = 0;
 	if (!sh->tunnels)
@@ -358,7 +362,7 @@ static struct worker_peer *worker_successor(struct worker *w)
 	return best;
 }
 
-static unsigned worker_owned(const struct worker *w)
+unsigned worker_owned(const struct worker *w)
 {
 	unsigned n = 0;
 	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
@@ -366,21 +370,32 @@ static unsigned worker_owned(const struct worker *w)
 	return n;
 }
 
-/* Spread policy: hand shards above our fair share to peers below theirs. */
+/* Spread policy: hand shards above our fair share to peers below theirs.
+ * Shards that became ours in the last WORKER_SETTLE_MS go last, so that
+ * shards do not bounce: one an operator just moved here (worker_move_shard)
+ * stays, and another one evens the count out. */
 static void worker_rebalance(struct worker *w)
 {
 	unsigned n = (unsigned)w->cfg.shard_count, live = w->n_peers + 1;
 	unsigned target = (n + live - 1) / live, have = worker_owned(w);
 	unsigned budget = WORKER_HANDOFF_BATCH;
-	for (unsigned s = 0; s < n && have > target && budget; s++) {
-		struct worker_peer *p = worker_successor(w);
-		if (!p || p->shards + 1 > target)
-			break;
-		if (!w->shards[s].owned || worker_handoff(w, s, p->id) < 0)
-			continue;
-		p->shards++;
-		have--;
-		budget--;
+	uint64_t now = uv_now(w->loop);
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned s = 0; s < n && have > target && budget; s++) {
+			const struct worker_shard *sh = &w->shards[s];
+			bool settled =
+				now - sh->load_started_ms >= WORKER_SETTLE_MS;
+			if (!sh->owned || settled != (pass == 0))
+				continue;
+			struct worker_peer *p = worker_successor(w);
+			if (!p || p->shards + 1 > target)
+				return;
+			if (worker_handoff(w, s, p->id) < 0)
+				continue;
+			p->shards++;
+			have--;
+			budget--;
+		}
 	}
 }
 
@@ -417,6 +432,20 @@ static void worker_drain_all(struct worker *w)
 			p->shards++;
 	}
 	worker_drain_check(w);
+}
+
+int worker_move_shard(struct worker *w, unsigned shard, const char *to)
+{
+	struct worker_peer *p = NULL;
+	for (unsigned i = 0; i < w->n_peers && !p; i++)
+		if (!strcmp(w->peers[i].id, to))
+			p = &w->peers[i];
+	if (!p)
+		return -ENOENT;
+	int rc = worker_handoff(w, shard, to);
+	if (rc == 0)
+		p->shards++;
+	return rc;
 }
 
 /* ---- claim rounds ---------------------------------------------------- */
@@ -502,6 +531,9 @@ static void worker_renewed(void *arg, const redisReply *r)
 		for (size_t i = 0; i < rn->n; i++) {
 			struct worker_shard *sh = &w->shards[rn->shards[i]];
 			const redisReply *e = r->element[i];
+			w->stats.lease_renewals +=
+				e->type == REDIS_REPLY_INTEGER &&
+				e->integer == 1;
 			if (e->type == REDIS_REPLY_INTEGER && e->integer == 0 &&
 			    sh->owned && sh->epoch == rn->epochs[i])
 				worker_lease_lapsed(w, rn->shards[i],
@@ -583,17 +615,18 @@ static void worker_refresh_frontends(struct worker *w)
 static void worker_register(struct worker *w)
 {
 	char key[STATESTORE_KEY_MAX], alive[STATESTORE_KEY_MAX],
-		chan[STATESTORE_KEY_MAX], host[64] = "", val[640], ev[160],
+		chan[STATESTORE_KEY_MAX], host[64] = "", val[1024], ev[160],
 					  ttl[16];
 	gethostname(host, sizeof(host) - 1);
 	statestore_key(&w->ss, key, sizeof(key), "workers");
 	statestore_key(&w->ss, alive, sizeof(alive), "worker:%s:alive", w->id);
 	statestore_key(&w->ss, chan, sizeof(chan), "events");
 	snprintf(val, sizeof(val),
-		 "1 endpoint=%s control=- wire=%d pid=%d host=%s protected=1 "
-		 "version=%s draining=%d",
-		 w->endpoint, WIRE_VERSION, (int)getpid(), host, TANDEM_VERSION,
-		 w->draining);
+		 "1 endpoint=%s control=%s wire=%d pid=%d host=%s protected=1 "
+		 "version=%s draining=%d started=%lld",
+		 w->endpoint, w->control[0] ? w->control : "-", WIRE_VERSION,
+		 (int)getpid(), host, TANDEM_VERSION, w->draining,
+		 (long long)w->started_unix);
 	snprintf(ev, sizeof(ev), "1 worker=%s up", w->id);
 	snprintf(ttl, sizeof(ttl), "%u", w->cfg.lease_ttl_ms);
 	const char *hset[] = {"HSET", key, w->id, val};

@@ -82,7 +82,8 @@ int worker_zmq_init(struct worker *w)
 	if (rc < 0)
 		return rc;
 	w->pull_poll.data = w;
-	return uv_poll_start(&w->pull_poll, UV_READABLE, worker_zmq_readable);
+	rc = uv_poll_start(&w->pull_poll, UV_READABLE, worker_zmq_readable);
+	return rc < 0 ? rc : worker_ctl_init(w);
 }
 
 static struct worker_frontend *worker_zmq_find(struct worker *w,
@@ -157,6 +158,7 @@ static bool worker_zmq_send_batch(struct worker *w, struct worker_frontend *f)
 	f->open = false;
 	if (zmq_send(f->sock, f->batch, len, ZMQ_DONTWAIT) < 0) {
 		w->stats.tx_dropped += n;
+		w->stats.tx_batches_dropped++;
 		f->live = false; /* until P:frontends lists it again */
 		LOG_RL(LOG_LEVEL_WARN, "frontend not accepting packets",
 		       "endpoint=%s err=%s dropped=%u", LOG_Q(f->endpoint),
@@ -164,6 +166,7 @@ static bool worker_zmq_send_batch(struct worker *w, struct worker_frontend *f)
 		return false;
 	}
 	w->stats.tx_packets += n;
+	w->stats.tx_batches++;
 	return true;
 }
 
@@ -216,6 +219,7 @@ void worker_zmq_flush(struct worker *w)
 
 void worker_zmq_close(struct worker *w)
 {
+	worker_ctl_close(w);
 	uv_poll_stop(&w->pull_poll);
 	uv_close((uv_handle_t *)&w->pull_poll, NULL);
 	for (unsigned i = 0; i < w->n_fe; i++) {

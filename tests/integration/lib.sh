@@ -97,6 +97,34 @@ cluster_ready() {
 	[ "$owned" -eq "${SHARDS:-256}" ] && [ "$(rcli hlen tandem:frontends)" -ge 1 ]
 }
 
+# owned_by ID: how many shard leases name worker ID right now
+owned_by() {
+	rcli eval "local n = 0
+for i = 0, tonumber(ARGV[2]) - 1 do
+  local v = redis.call('GET', 'tandem:lease:' .. i)
+  if v and string.find(v, 'owner=' .. ARGV[1] .. ' ', 1, true) then n = n + 1 end
+end
+return n" 0 "$1" "${SHARDS:-256}"
+}
+all_owned_by() { [ "$(owned_by "$1")" -eq "${SHARDS:-256}" ]; }
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+# lac_clean JSON TUNNELS [MIN_SESSIONS]: tandem-lac's report shows every
+# tunnel up, none torn down by the LNS or given up, and no call failed.
+lac_clean() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+tunnels, least = int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 0
+print("    tunnels_established %d, sessions_established %d, sessions_failed %d, retransmitted %d" % (
+    r["tunnels_established"], r["sessions_established"], r["sessions_failed"],
+    r["messages"]["retransmitted"]))
+sys.exit(0 if r["tunnels_established"] == tunnels and r["tunnels_torn_down_by_lns"] == 0
+         and r["tunnels_lost"] == 0 and r["sessions_failed"] == 0
+         and r["sessions_established"] >= least else 1)
+PY
+}
+
 finish() { # final summary line and exit status
 	echo "$1: $PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]

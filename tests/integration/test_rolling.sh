@@ -2,8 +2,9 @@
 # Rolling restart under load: tandem-lac keeps 100 tunnels busy placing and
 # clearing calls while every worker and then every frontend is stopped
 # (SIGTERM: a worker hands its shards to the other one explicitly, a
-# frontend just goes) and started again, one at a time. Zero tunnels
-# dropped, zero call setups failed.
+# frontend just goes) and started again, one at a time; then a frontend is
+# killed with SIGKILL and restarted. Zero tunnels dropped, zero call setups
+# failed.
 . "$(dirname "$0")/lib.sh"
 echo "rolling restart of every worker and frontend under load"
 LNS=$(rand_lo)
@@ -18,25 +19,16 @@ start_w w2
 start_f f1
 start_f f2
 
-owned_by() {
-	rcli eval "local n = 0
-for i = 0, 255 do
-  local v = redis.call('GET', 'tandem:lease:' .. i)
-  if v and string.find(v, 'owner=' .. ARGV[1] .. ' ', 1, true) then n = n + 1 end
-end
-return n" 0 "$1"
-}
 balanced() { [ "$(owned_by w1)" -eq 128 ] && [ "$(owned_by w2)" -eq 128 ]; }
 frontends() { [ "$(rcli hlen tandem:frontends)" -eq 2 ]; }
 ready() { balanced && frontends; }
-exited() { ! kill -0 "$1" 2>/dev/null; }
 
 check "cluster ready: 2 frontends, shards spread 128/128" wait_for 15 ready
 
 # 100 tunnels x 10 call slots, each call held 1 s then cleared and placed
 # again: a steady stream of ICRQ/ICCN/CDN across every restart.
 "$BIN/tandem-lac" --lns "$LNS:1701" --tunnels 100 --sessions 10 \
-	--hold 1 --churn --hello 1 --duration 45 --json \
+	--hold 1 --churn --hello 1 --duration 55 --json \
 	> "$WORK/lac.json" 2> "$WORK/lac.err" &
 LAC=$!
 PIDS+=($LAC)
@@ -68,17 +60,17 @@ for f in f1 f2; do
 	sleep 3
 done
 
+# a frontend dies without a word (SIGKILL): what was in its socket buffer
+# is retransmitted by the peer, the kernel moves the flows to the other one,
+# and workers stop sending through it when its alive key expires
+kill -9 "${PID[f1]}"
+wait "${PID[f1]}" 2>/dev/null
+sleep 4
+start_f f1
+check "f1 back after kill -9 and registered" wait_for 10 frontends
+
 wait "$LAC"
 rc=$?
 check "the LAC exits 0 (no tunnel or call torn down, none failed)" [ "$rc" -eq 0 ]
-check "report: 100 tunnels up all along, no call setup failed" /usr/bin/python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("    sessions_established %d, sessions_failed %d, retransmitted %d" % (
-    r["sessions_established"], r["sessions_failed"],
-    r["messages"]["retransmitted"]))
-ok = (r["tunnels_established"] == 100 and r["tunnels_torn_down_by_lns"] == 0
-      and r["tunnels_lost"] == 0 and r["sessions_failed"] == 0
-      and r["sessions_established"] > 1000 * 5)
-sys.exit(0 if ok else 1)' "$WORK/lac.json"
+check "report: 100 tunnels up all along, no call setup failed" lac_clean "$WORK/lac.json" 100 5000
 finish rolling

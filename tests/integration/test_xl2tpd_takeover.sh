@@ -13,15 +13,6 @@ LNS=$(rand_lo)
 LAC=$(rand_lo)
 start_redis || { bad "redis-server did not start"; finish xl2tpd-takeover; exit 1; }
 write_conf "$WORK/t.conf" "$LNS:1701" "shard_policy active-standby"
-owned_by() {
-	rcli eval "local n = 0
-for i = 0, 255 do
-  local v = redis.call('GET', 'tandem:lease:' .. i)
-  if v and string.find(v, 'owner=' .. ARGV[1] .. ' ', 1, true) then n = n + 1 end
-end
-return n" 0 "$1"
-}
-all_owned_by() { [ "$(owned_by "$1")" -eq 256 ]; }
 start_worker w1 "$WORK/t.conf"
 W1=$LAST_PID
 check "w1 active" wait_for 10 all_owned_by w1

@@ -13,15 +13,6 @@ start_redis || { bad "redis-server did not start"; finish zombie; exit 1; }
 write_conf "$WORK/t.conf" "$LNS:1701" "shard_policy active-standby" \
 	"hello_interval 1s"
 
-owned_by() {
-	rcli eval "local n = 0
-for i = 0, 255 do
-  local v = redis.call('GET', 'tandem:lease:' .. i)
-  if v and string.find(v, 'owner=' .. ARGV[1] .. ' ', 1, true) then n = n + 1 end
-end
-return n" 0 "$1"
-}
-all_owned_by() { [ "$(owned_by "$1")" -eq 256 ]; }
 registered() { [ "$(rcli hlen tandem:frontends)" -ge 1 ] && [ "$(rcli hlen tandem:workers)" -ge 2 ]; }
 
 start_worker w1 "$WORK/t.conf"

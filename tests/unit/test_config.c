@@ -130,7 +130,7 @@ static void test_table(void **state)
 			    strncmp(d, config_type_name(k->type),
 				    strlen(config_type_name(k->type))) == 0);
 	}
-	assert_int_equal(n, 25);
+	assert_int_equal(n, 26);
 	assert_null(config_key_find("nope"));
 	assert_null(config_key_find(NULL));
 	/* the two keys of each cross-key rule reload alike, so a reload
@@ -396,6 +396,16 @@ static void test_address(void **state)
 	    "1111111111111111111111111111111111111111111111111111111111111"
 	    "11111:1",
 	    "t.conf:1: redis: address is too long (at most 63 bytes)");
+	/* metrics_listen may be empty (no metrics); redis may not */
+	c = ok("metrics_listen \"\"\n");
+	assert_string_equal(c.metrics_listen.text, "");
+	c = ok("metrics_listen 127.0.0.1:9101\n");
+	assert_string_equal(c.metrics_listen.host, "127.0.0.1");
+	assert_int_equal(c.metrics_listen.port, 9101);
+	bad("redis \"\"", NOT_HOSTPORT(""));
+	bad("\nmetrics_listen 9101",
+	    "t.conf:2: metrics_listen: \"9101\" is not host:port (examples: "
+	    "127.0.0.1:6379, [::1]:6379, localhost:6379)");
 }
 
 static void test_zmq(void **state)
