@@ -70,7 +70,7 @@ write_conf() {
 	sed -e "s/^redis .*/redis 127.0.0.1:$REDIS_PORT/" \
 	    -e "s/^listen .*/listen $listen/" \
 	    -e "s/^log_level .*/log_level ${LOG_LEVEL:-info}/" \
-	    "$TOP/deploy/tandem.conf.example" > "$f"
+	    "${CONF_EXAMPLE:-$TOP/deploy/tandem.conf.example}" > "$f"
 	for kv in "$@"; do
 		local k=${kv%% *}
 		sed -i "/^$k /d" "$f"

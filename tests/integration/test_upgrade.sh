@@ -33,7 +33,10 @@ ok "built $OLD_REV as the old version"
 
 LNS=$(rand_lo)
 start_redis || { bad "redis-server did not start"; finish upgrade; exit 1; }
-write_conf "$WORK/t.conf" "$LNS:1701" "shard_policy spread"
+# One config for both builds, as in a real rolling upgrade: the old one's
+# keys (a new build reads an old config; new keys come after the upgrade)
+CONF_EXAMPLE=$OLD/deploy/tandem.conf.example write_conf "$WORK/t.conf" \
+	"$LNS:1701" "shard_policy spread"
 run_old() { # run_old worker|frontend ID
 	"$OLD/bin/tandem-$1" -c "$WORK/t.conf" --id "$2" >> "$WORK/$1-$2.log" 2>&1 &
 	PIDS+=($!)
