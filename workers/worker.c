@@ -601,6 +601,10 @@ static void worker_env_random(void *ctx, uint8_t *buf, size_t len)
 /* End of a loop iteration: checkpoint what changed, send what may go. */
 void worker_flush(struct worker *w)
 {
+	if (w->replay_due) {
+		w->replay_due = false;
+		worker_replay_parked(w);
+	}
 	struct worker_tunnel *wt = w->dirty_head;
 	w->dirty_head = NULL;
 	if (wt && w->protected_mode)
@@ -784,13 +788,18 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	worker_env_random(NULL, (uint8_t *)&w->tid_rand, sizeof(w->tid_rand));
 	w->tid_rand |= 1; /* xorshift must not start at 0 */
 	worker_lns_cfg(w);
+	struct ppp_backend ppp;
+	int rc = worker_ppp_init(w, &ppp);
+	if (rc < 0)
+		return rc;
 	w->env = (struct lns_env){.cfg = &w->lns,
-				  .ppp = ppp_count_backend(&w->ppp),
+				  .ppp = ppp,
 				  .output = worker_env_output,
+				  .output_data = worker_ppp_output_data,
 				  .dirty = worker_env_dirty,
 				  .random = worker_env_random,
 				  .ctx = w};
-	int rc = worker_zmq_init(w);
+	rc = worker_zmq_init(w);
 	if (rc < 0)
 		return rc;
 	uv_check_init(loop, &w->flush);

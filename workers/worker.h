@@ -15,6 +15,7 @@
 #include "config.h"
 #include "lns.h"
 #include "ppp_count.h"
+#include "ppp_pppd.h"
 #include "record.h"
 #include "statestore.h"
 #include "tunnel.h"
@@ -129,7 +130,8 @@ struct worker {
 	char id[64];			/* worker ID (lease owner) */
 	struct lns_cfg lns;		/* engine settings derived from cfg */
 	struct lns_env env;		/* engine callbacks */
-	struct ppp_count ppp;		/* PPP backend (counting until pppd) */
+	struct ppp_count ppp;		/* PPP backend ppp_backend count */
+	struct ppp_pppd pppd;		/* PPP backend ppp_backend pppd */
 	struct statestore ss;		/* Redis */
 	bool protected_mode;		/* checkpoints are reaching Redis */
 	struct worker_shard *shards;	/* cfg.shard_count entries */
@@ -152,6 +154,7 @@ struct worker {
 	uv_check_t flush;	   /* after I/O: checkpoint, send */
 	uv_prepare_t flush_timers; /* before blocking: what timers produced */
 	uv_timer_t lease_timer;	   /* renew leases, refresh registration */
+	uv_timer_t claim_timer;	   /* claim rounds (policy, free shards) */
 	uv_timer_t stats_timer;	   /* periodic counters */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;		    /* shutting down (after any drain) */
@@ -165,6 +168,7 @@ struct worker {
 	unsigned handoffs_pending; /* hand-offs awaiting their reply */
 	struct worker_parked *parked_head, *parked_tail;
 	unsigned n_parked;
+	bool replay_due; /* a shard finished loading: replay what is parked */
 	unsigned releases_pending;	/* lease releases in flight at stop */
 	struct worker_stats stats;	/* counters */
 	struct worker_metrics *metrics; /* worker_metrics.c; NULL: off */
@@ -193,6 +197,15 @@ void worker_log_stats(const struct worker *w, enum log_level level);
 /* After the engine ran on wt outside a packet or its timer (a control
  * request): re-arm its timer, or delete a tunnel that died. */
 void worker_tunnel_after(struct worker *w, struct worker_tunnel *wt);
+
+/* worker_ppp.c: the PPP backend ppp_backend names (0, or -EINVAL for a
+ * bad ppp_pool), and the engine's output_data (data messages from pppd). */
+int worker_ppp_init(struct worker *w, struct ppp_backend *out);
+void worker_ppp_output_data(void *ctx, struct tunnel *t, const uint8_t *pkt,
+			    size_t len);
+/* Shard handed to `to`: when it runs on this host, pass it the ptys of the
+ * shard's pppds so their sessions do not renegotiate PPP. */
+void worker_ppp_handoff(struct worker *w, unsigned shard, const char *to);
 
 /* worker_cluster.c */
 void worker_cluster_start(struct worker *w);

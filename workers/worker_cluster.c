@@ -77,7 +77,8 @@ static void worker_load_step(struct worker_load *ld)
 		log_debug("shard loaded", "shard=%u tunnels=0 epoch=%llu",
 			  ld->shard, (unsigned long long)sh->epoch);
 	}
-	worker_replay_parked(w);
+	w->replay_due = true; /* once per loop iteration, in worker_flush:
+				 many shards finish loading in one */
 }
 
 static void worker_load_sessions(void *arg, const redisReply *r)
@@ -341,6 +342,7 @@ static int worker_handoff(struct worker *w, unsigned shard, const char *to)
 	sh->owned = false;
 	sh->handing = true;
 	w->handoffs_pending++;
+	worker_ppp_handoff(w, shard, to);
 	return 0;
 }
 
@@ -638,6 +640,13 @@ static void worker_register(struct worker *w)
 		statestore_command(&w->ss, NULL, NULL, 3, pub, NULL);
 }
 
+static void worker_claim_tick(uv_timer_t *h)
+{
+	struct worker *w = h->data;
+	if (w->ss.up && !w->stopping)
+		worker_claim(w);
+}
+
 static void worker_lease_tick(uv_timer_t *h)
 {
 	static unsigned ticks;
@@ -661,6 +670,15 @@ static void worker_lease_tick(uv_timer_t *h)
 
 void worker_cluster_start(struct worker *w)
 {
+	/* Claim rounds run four times per renewal period: a dead owner's
+	 * shards are taken within a quarter period of its lease expiring
+	 * rather than a whole one. A round is one script reading about 260
+	 * keys, a fraction of a millisecond of Redis time. */
+	uint64_t every =
+		w->cfg.lease_renew_ms / 4 ? w->cfg.lease_renew_ms / 4 : 1;
+	uv_timer_init(w->loop, &w->claim_timer);
+	w->claim_timer.data = w;
+	uv_timer_start(&w->claim_timer, worker_claim_tick, every, every);
 	uv_timer_init(w->loop, &w->lease_timer);
 	w->lease_timer.data = w;
 	uv_timer_start(&w->lease_timer, worker_lease_tick,
@@ -754,6 +772,8 @@ void worker_cluster_stop(struct worker *w)
 		chan[STATESTORE_KEY_MAX], ev[160];
 	uv_timer_stop(&w->lease_timer);
 	uv_close((uv_handle_t *)&w->lease_timer, worker_cluster_closed);
+	uv_timer_stop(&w->claim_timer);
+	uv_close((uv_handle_t *)&w->claim_timer, worker_cluster_closed);
 	if (!w->ss.up) {
 		worker_finish_stop(w);
 		return;

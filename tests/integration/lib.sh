@@ -15,7 +15,7 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$p" 2>/dev/null
 	done
-	wait 2>/dev/null
+	[ "${#PIDS[@]}" -gt 0 ] && wait "${PIDS[@]}" 2>/dev/null # only ours: not a tee a script may run
 	if [ "${KEEP_WORK:-0}" = 1 ] || [ "$FAIL" -gt 0 ]; then
 		echo "logs kept in $WORK" >&2
 	else
