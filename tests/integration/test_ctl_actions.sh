@@ -243,4 +243,34 @@ ctl frozen1 drain w2 --timeout 1
 check "--timeout 1: did not answer within 1 s (took ${MS} ms)" \
 	eval 'rc_is 4 && err_has frozen1 "did not answer within 1 s" && [ "$MS" -lt 3000 ]'
 kill -CONT "${PID[w2]}"
+
+# ---- what clusterctl shows across a takeover ----
+lac_small lac_to ctl-takeover
+LAC_TO=$LAST_LAC
+tunnel_of() { # the first tunnel whose peer host name is $1, from --json
+	"$CTL" -c "$CONF" tunnels --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+for line in sys.stdin:
+    line = line.strip().rstrip(",")
+    if "\"tunnel_id\"" not in line:
+        continue
+    t = json.loads(line[line.index("{"):line.rindex("}") + 1])
+    if t.get("peer_hostname") == sys.argv[1] and t.get("state") == "ESTABLISHED":
+        print(t["tunnel_id"], t["owner"], t["epoch"]); break' "$1"
+}
+wait_for 10 bash -c "[ -n \"\$($(declare -f tunnel_of); CTL=$CTL CONF=$CONF tunnel_of ctl-takeover)\" ]"
+read -r TT OWNER1 EPOCH1 <<< "$(tunnel_of ctl-takeover)"
+OTHER=$([ "$OWNER1" = w1 ] && echo w2 || echo w1)
+check "before: tunnel $TT owned by $OWNER1 at epoch $EPOCH1" [ -n "$TT" ]
+kill -9 "${PID[$OWNER1]}"
+check "after kill -9 of $OWNER1, $OTHER owns every shard" wait_for 5 all_owned_by "$OTHER"
+ctl shown show tunnel "$TT" --json
+check "show tunnel $TT --json: new owner $OTHER, a higher epoch" \
+	eval 'rc_is 0 && jcheck "$WORK/shown.out" "d[\"owner\"] == \"$OTHER\" and d[\"epoch\"] > $EPOCH1"'
+ctl shownh show tunnel "$TT"
+check "show tunnel $TT (table) names $OTHER" has shownh "$OTHER"
+ctl statusdead status
+check "status: exit 1 while $OWNER1 is registered but gone" rc_is 1
+wait "$LAC_TO"
+check "the takeover LAC saw nothing torn down (exit 0)" [ "$?" -eq 0 ]
 finish ctl_actions
