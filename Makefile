@@ -61,13 +61,13 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 
 .SECONDARY:
 
-.PHONY: all test check check-unit check-fuzz-replay check-interop check-integration asan fuzz \
+.PHONY: all test check check-unit check-fuzz-replay check-interop check-integration test-e2e check-e2e asan fuzz \
         fuzz-short install clean run deps format format-check help bench
 
 all: $(BINS)
 
 help:
-	@echo "targets: all test check asan fuzz fuzz-short install clean run deps format format-check"
+	@echo "targets: all test check test-e2e asan fuzz fuzz-short install clean run deps format format-check"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -113,7 +113,7 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/sta
 test: deps
 	$(MAKE) check
 
-check: check-unit check-fuzz-replay check-interop check-integration
+check: check-unit check-fuzz-replay check-interop check-integration check-e2e
 	@echo "tandem: all test suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -127,6 +127,20 @@ check-interop: all $(TTOOL_BINS)
 
 check-integration: all $(TTOOL_BINS)
 	@BIN=$(abspath $(BIN)) TTOOLS=$(abspath $(BUILD)/tests/tools) tests/integration/run.sh
+
+# PPP end to end with real pppd and xl2tpd: needs kernel PPP, so it runs
+# inside User-Mode Linux (tests/e2e/uml.sh); about 30 s.
+test-e2e: all
+	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
+
+# In `make check` too, except for sanitizer builds (ASan's shadow memory
+# does not fit a 512 MB guest) and with E2E=0.
+check-e2e: all
+ifeq ($(SAN)$(E2E),)
+	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
+else
+	@echo "e2e: skipped (SAN=$(SAN) E2E=$(E2E))"
+endif
 
 asan:
 	$(MAKE) deps

@@ -21,6 +21,7 @@
 
 static const char *const config_shard_policies[] = {"spread", "active-standby",
 						    NULL};
+static const char *const config_ppp_backends[] = {"count", "pppd", NULL};
 /* Same order as enum log_level, so the stored index is the level. */
 static const char *const config_log_levels[] = {"error", "warn", "info",
 						"debug", NULL};
@@ -110,6 +111,14 @@ static const struct config_key_info config_keys[] = {
 		"Tunnels one worker accepts before refusing SCCRQs"),
 	KEY_INT(max_sessions_per_tunnel, "65535", 1, 65535, 0,
 		"Sessions one tunnel accepts before refusing ICRQs"),
+	KEY_ENUM(ppp_backend, config_ppp_backends, "count", 0,
+		 "count: count PPP frames only; pppd: one pppd per session"),
+	KEY_STR(pppd_path, "/usr/sbin/pppd", CONFIG_NONEMPTY,
+		"pppd binary the pppd backend starts for each session"),
+	KEY_STR(pppd_options, "", 0,
+		"Options file pppd reads (`file`): auth, DNS; empty: none"),
+	KEY_STR(ppp_pool, "", 0,
+		"Subscriber IPv4 pool A.B.C.D/LEN (we are .1); empty: none"),
 	KEY_ADDR(metrics_listen, "", CONFIG_OPTIONAL,
 		 "HTTP address serving GET /metrics (Prometheus); empty: off"),
 	KEY_ENUM(log_level, config_log_levels, "info", RELOAD,

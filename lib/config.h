@@ -45,6 +45,12 @@ enum config_shard_policy {
 	CONFIG_SHARD_ACTIVE_STANDBY = 1, /* one worker owns all, others wait */
 };
 
+/* ppp_backend values, in the order of the key's choices. */
+enum config_ppp_backend {
+	CONFIG_PPP_COUNT = 0, /* count frames; no PPP (tests, load) */
+	CONFIG_PPP_PPPD = 1,  /* one pppd per session on a pty */
+};
+
 /* Every setting of every process. Plain data: copy it with `=`; nothing to
  * free. Each field is set from the key of the same name (durations carry an
  * _ms suffix); the help text of each key is in the table in config.c. */
@@ -75,7 +81,11 @@ struct config {
 	int shard_policy;		/* enum config_shard_policy */
 	int max_tunnels;		/* tunnels per worker */
 	int max_sessions_per_tunnel;	/* sessions per tunnel */
-	int log_level;			/* enum log_level (log.h) */
+	int ppp_backend;		/* enum config_ppp_backend */
+	char pppd_path[CONFIG_STR_MAX]; /* pppd binary */
+	char pppd_options[CONFIG_STR_MAX]; /* pppd options file, "" = none */
+	char ppp_pool[CONFIG_STR_MAX];	   /* subscriber pool CIDR, "" = none */
+	int log_level;			   /* enum log_level (log.h) */
 };
 
 /* One entry of the key table. Entries are static: never freed. */

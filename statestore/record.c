@@ -118,9 +118,11 @@ int record_session_encode(const struct session *s, uint8_t *buf, size_t cap)
 	record_u8(&o, s->sequencing_required ? 1 : 0);
 	record_str(&o, s->calling_number);
 	record_str(&o, s->called_number);
-	record_u8(&o, 0); /* PPP addresses: not assigned yet */
-	record_raw(&o, zero, 16);
-	record_raw(&o, zero, 16);
+	/* PPP addresses: zero until the backend assigned them (ppp_pppd.c);
+	 * a new owner restarts pppd with the same ones. */
+	record_u8(&o, s->ppp_family);
+	record_raw(&o, s->ppp_family ? s->ppp_local : zero, 16);
+	record_raw(&o, s->ppp_family ? s->ppp_remote : zero, 16);
 	return o.overflow ? -ENOSPC : (int)o.len;
 }
 
@@ -225,6 +227,11 @@ int record_session_restore(struct tunnel *t, const uint8_t *p, size_t len)
 	s->tunnel = t;
 	s->state = (enum session_state)state;
 	s->sequencing_required = flags & 1;
+	if (family == 4 || family == 6) {
+		s->ppp_family = family;
+		memcpy(s->ppp_local, addrs, 16);
+		memcpy(s->ppp_remote, addrs + 16, 16);
+	}
 	return 0;
 }
 

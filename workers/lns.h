@@ -25,14 +25,20 @@ struct lns_cfg {
 	uint32_t max_sessions;	    /* per tunnel; more get CDN result 4 */
 };
 
-/* The PPP side of a session (pppd on a pty in production, a frame counter
- * until then). Returns of open: 0, or -errno to refuse the call (CDN). */
+/* The PPP side of a session (pppd on a pty: ppp_pppd.c; a frame counter:
+ * ppp_count.c). open: 0, or -errno to refuse the call with a CDN (-ENODEV
+ * and other permanent causes: result 5, -EAGAIN/-ENOMEM/-EMFILE/-ENFILE/
+ * -ENOSPC/-EBUSY: result 4). close: the session ended. detach (optional,
+ * else close): the session lives on in the state store but leaves this
+ * process (shard lost, handed off, worker stopping), so what it owns
+ * cluster-wide (its PPP addresses) must be kept. */
 struct ppp_backend {
 	int (*open)(void *ctx, struct session *s);
 	void (*close)(void *ctx, struct session *s);
 	void (*frame)(void *ctx, struct session *s, const uint8_t *frame,
 		      size_t len);
-	void *ctx; /* first argument of the three */
+	void (*detach)(void *ctx, struct session *s);
+	void *ctx; /* first argument of the callbacks */
 };
 
 struct lns_env {
@@ -42,6 +48,11 @@ struct lns_env {
 	 * tunnel's checkpoint is written). Valid only during the call. */
 	void (*output)(void *ctx, struct tunnel *t, const uint8_t *pkt,
 		       size_t len);
+	/* A data message (PPP from our side) for the peer of tunnel t: sent
+	 * at once, no checkpoint guards it. Valid only during the call; may
+	 * be NULL (data is then dropped). */
+	void (*output_data)(void *ctx, struct tunnel *t, const uint8_t *pkt,
+			    size_t len);
 	/* Tunnel or session state changed: it needs a checkpoint. */
 	void (*dirty)(void *ctx, struct tunnel *t);
 	/* Fill buf with unpredictable bytes (challenges, random vectors). */

@@ -56,8 +56,13 @@ struct session {
 	struct l2tp_call_errors call_errors; /* last WEN */
 	uint64_t rx_frames;		     /* data frames delivered to PPP */
 	uint64_t rx_frames_dropped; /* data frames dropped (sequence, state) */
-	void *ppp;		    /* PPP backend's per-session state */
-	bool dirty;		    /* changed since its last checkpoint */
+	uint64_t tx_frames;	    /* data frames sent for PPP */
+	uint16_t data_ns;	/* Ns of our next data message (sequencing) */
+	uint8_t ppp_family;	/* 0 until PPP has addresses, then 4 */
+	uint8_t ppp_local[16];	/* our PPP address, network byte order */
+	uint8_t ppp_remote[16]; /* the subscriber's (kept across takeover) */
+	void *ppp;		/* PPP backend's per-session state */
+	bool dirty;		/* changed since its last checkpoint */
 };
 
 const char *session_state_name(enum session_state s);

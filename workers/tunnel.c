@@ -122,24 +122,36 @@ static void tunnel_session_free(struct tunnel *t, struct session *s)
 	free(s);
 }
 
-/* The session leaves ESTABLISHED or WAIT_CONNECT for good. */
-static void tunnel_session_end(struct tunnel *t, struct session *s,
-			       enum session_event ev)
+/* The session leaves ESTABLISHED or WAIT_CONNECT: for good, or (detach)
+ * only this process's memory while its record lives on for a new owner. */
+static void tunnel_session_end_how(struct tunnel *t, struct session *s,
+				   enum session_event ev, bool detach)
 {
+	const struct ppp_backend *ppp = &t->env->ppp;
 	bool had_ppp = s->state == SESSION_ESTABLISHED;
 	session_fsm_step(s, ev);
-	if (had_ppp && t->env->ppp.close)
-		t->env->ppp.close(t->env->ppp.ctx, s);
+	if (had_ppp && detach && ppp->detach)
+		ppp->detach(ppp->ctx, s);
+	else if (had_ppp && ppp->close)
+		ppp->close(ppp->ctx, s);
 	tunnel_session_free(t, s);
 	tunnel_dirty(t);
 }
 
+static void tunnel_session_end(struct tunnel *t, struct session *s,
+			       enum session_event ev)
+{
+	tunnel_session_end_how(t, s, ev, false);
+}
+
 void tunnel_free(struct tunnel *t)
 {
+	/* Sessions that really ended were removed when they did; those left
+	 * go with the memory only (their records stay for a new owner). */
 	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++)
 		while (t->buckets[b])
-			tunnel_session_end(t, t->buckets[b],
-					   SESSION_EV_TUNNEL_DOWN);
+			tunnel_session_end_how(t, t->buckets[b],
+					       SESSION_EV_TUNNEL_DOWN, true);
 	transport_free(&t->tx);
 	free(t->ended);
 	t->ended = NULL;
@@ -247,19 +259,67 @@ void tunnel_session_close(struct tunnel *t, struct session *s, uint16_t result,
 	tunnel_session_end(t, s, SESSION_EV_LOCAL_CLOSE);
 }
 
+/* RFC 2661 4.4.2: a cause that will pass (no memory, descriptors, pool
+ * addresses now) is result 4, anything else result 5. */
+static uint16_t tunnel_open_refusal(int rc)
+{
+	switch (rc) {
+	case -EAGAIN:
+	case -ENOMEM:
+	case -EMFILE:
+	case -ENFILE:
+	case -ENOSPC:
+	case -EBUSY:
+		return L2TP_CDN_NO_FACILITIES_TEMP;
+	default:
+		return L2TP_CDN_NO_FACILITIES_PERM;
+	}
+}
+
+void tunnel_session_changed(struct tunnel *t, struct session *s)
+{
+	tunnel_session_touch(t, s);
+}
+
+int tunnel_send_data(struct tunnel *t, struct session *s, const uint8_t *frame,
+		     size_t len)
+{
+	static uint8_t buf[L2TP_MAX_DATAGRAM];
+	struct l2tp_data_opts o = {.with_length = true};
+	if (t->state != TUNNEL_ESTABLISHED || s->state != SESSION_ESTABLISHED)
+		return -ENOTCONN;
+	if (s->sequencing_required) {
+		/* 5.8: data Ns counts per session; Nr is reserved (0). */
+		o.with_seq = true;
+		o.ns = s->data_ns++;
+	}
+	int n = l2tp_header_encode_data(buf, sizeof(buf), t->peer_tid,
+					s->peer_sid, &o, len);
+	if (n < 0)
+		return n;
+	if ((size_t)n + len > sizeof(buf))
+		return -EMSGSIZE;
+	memcpy(buf + n, frame, len);
+	if (!t->env->output_data)
+		return -ENOTSUP;
+	s->tx_frames++;
+	t->env->output_data(t->env->ctx, t, buf, (size_t)n + len);
+	return 0;
+}
+
 void tunnel_reattach(struct tunnel *t, uint64_t now_ms)
 {
 	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++) {
 		struct session *s = t->buckets[b];
 		while (s) {
 			struct session *next = s->next;
-			if (s->state == SESSION_ESTABLISHED &&
-			    t->env->ppp.open &&
-			    t->env->ppp.open(t->env->ppp.ctx, s) < 0) {
+			int rc = 0;
+			if (s->state == SESSION_ESTABLISHED && t->env->ppp.open)
+				rc = t->env->ppp.open(t->env->ppp.ctx, s);
+			if (rc < 0) {
 				t->stats.sessions_refused++;
-				tunnel_send_cdn(t, s,
-						L2TP_CDN_NO_FACILITIES_PERM, 0,
-						now_ms);
+				tunnel_send_cdn(t, s, tunnel_open_refusal(rc),
+						0, now_ms);
 				/* never attached here: nothing to close */
 				session_fsm_step(s, SESSION_EV_LOCAL_CLOSE);
 				tunnel_session_free(t, s);
@@ -438,7 +498,7 @@ static void tunnel_on_iccn(struct tunnel *t, struct session *s,
 	int rc = t->env->ppp.open ? t->env->ppp.open(t->env->ppp.ctx, s) : 0;
 	if (rc < 0) {
 		t->stats.sessions_refused++;
-		tunnel_send_cdn(t, s, L2TP_CDN_NO_FACILITIES_PERM, 0, now_ms);
+		tunnel_send_cdn(t, s, tunnel_open_refusal(rc), 0, now_ms);
 		tunnel_session_end(t, s, SESSION_EV_RX_ICCN_BAD);
 		return;
 	}

@@ -108,6 +108,15 @@ void tunnel_close(struct tunnel *t, uint16_t result, uint16_t error,
 void tunnel_session_close(struct tunnel *t, struct session *s, uint16_t result,
 			  uint16_t error, uint64_t now_ms);
 
+/* A PPP frame from our side (pppd) as a data message on session s, through
+ * env->output_data at once. 0, or -ENOTCONN (tunnel or session not
+ * established), -EMSGSIZE, -ENOTSUP (no output_data). */
+int tunnel_send_data(struct tunnel *t, struct session *s, const uint8_t *frame,
+		     size_t len);
+/* Something outside the engine changed session s (its PPP addresses): it
+ * goes into the next checkpoint. */
+void tunnel_session_changed(struct tunnel *t, struct session *s);
+
 void tunnel_tick(struct tunnel *t, uint64_t now_ms);
 uint64_t tunnel_next_deadline(const struct tunnel *t);
 

@@ -130,7 +130,7 @@ static void test_table(void **state)
 			    strncmp(d, config_type_name(k->type),
 				    strlen(config_type_name(k->type))) == 0);
 	}
-	assert_int_equal(n, 26);
+	assert_int_equal(n, 30);
 	assert_null(config_key_find("nope"));
 	assert_null(config_key_find(NULL));
 	/* the two keys of each cross-key rule reload alike, so a reload
