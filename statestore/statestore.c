@@ -3,6 +3,7 @@
 #include "statestore.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +287,9 @@ static void statestore_connect(struct statestore *ss)
 		statestore_schedule_retry(ss);
 		return;
 	}
+	/* hiredis 0.14 does not ask for close-on-exec: a pppd the worker
+	 * starts would otherwise hold the Redis connection open. */
+	fcntl(ac->c.fd, F_SETFD, FD_CLOEXEC);
 	ac->data = ss;
 	ss->ac = ac;
 	ss->connect_started_ms = uv_now(ss->loop);
