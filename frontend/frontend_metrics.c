@@ -23,17 +23,6 @@ static void fm_gauge(struct metrics *m, const char *name, const char *help,
 	metrics_add(metrics_family(m, name, METRICS_GAUGE, help), v, NULL, 0);
 }
 
-/* "SHORT_HEADER" -> "short_header" */
-static const char *fm_lower(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < len; i++)
-		buf[i] =
-			(s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 static void fm_datagrams(const struct frontend *fe, struct metrics *m)
 {
 	const struct frontend_stats *s = &fe->stats;
@@ -60,9 +49,9 @@ static void fm_datagrams(const struct frontend *fe, struct metrics *m)
 			   "Datagrams the L2TP codec refused (counted in drops "
 			   "as malformed), by codec reason");
 	for (unsigned i = 1; i < L2TP_REJ__COUNT; i++)
-		metrics_add1(
-			f, (double)s->rejected[i], "reason",
-			fm_lower(l2tp_reject_reason_name(i), r, sizeof(r)));
+		metrics_add1(f, (double)s->rejected[i], "reason",
+			     metrics_label_lower(l2tp_reject_reason_name(i), r,
+						 sizeof(r)));
 	fm_counter(m, "tandem_frontend_datagrams_sent_total",
 		   "Datagrams sent to peers (the workers' replies)", s->tx);
 	f = metrics_family(m, "tandem_frontend_send_errors_total",

@@ -415,3 +415,13 @@ int metrics_render(const struct metrics *m, char **out, size_t *len)
 	*len = b.len;
 	return 0;
 }
+
+const char *metrics_label_lower(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < len; i++)
+		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 'a' - 'A')
+						      : s[i];
+	buf[i] = '\0';
+	return buf;
+}

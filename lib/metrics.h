@@ -84,4 +84,8 @@ int metrics_add_histogram(struct metrics_family *f,
  * registry's error, or -ENOMEM. */
 int metrics_render(const struct metrics *m, char **out, size_t *len);
 
+/* A label value from a table name: "SHORT_HEADER" -> "short_header" (into
+ * buf, truncated to len - 1 bytes). */
+const char *metrics_label_lower(const char *s, char *buf, size_t len);
+
 #endif

@@ -174,17 +174,6 @@ static void wm_gauge(struct metrics *m, const char *name, const char *help,
 	wm_one(m, name, METRICS_GAUGE, help, v);
 }
 
-/* "AVP_LENGTH_SHORT" -> "avp_length_short" */
-static const char *wm_lower(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < len; i++)
-		buf[i] =
-			(s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 static void wm_packets(const struct worker *w, struct metrics *m,
 		       const struct wm_walk *k)
 {
@@ -212,9 +201,9 @@ static void wm_packets(const struct worker *w, struct metrics *m,
 			   "control messages the codec refused in a tunnel");
 	metrics_add1(f, (double)s->rx_bad_header, "reason", "header");
 	for (unsigned i = 1; i < L2TP_REJ__COUNT; i++)
-		metrics_add1(
-			f, (double)k->st.rejected[i], "reason",
-			wm_lower(l2tp_reject_reason_name(i), r, sizeof(r)));
+		metrics_add1(f, (double)k->st.rejected[i], "reason",
+			     metrics_label_lower(l2tp_reject_reason_name(i), r,
+						 sizeof(r)));
 	f = metrics_family(m, "tandem_worker_control_received_total",
 			   METRICS_COUNTER,
 			   "Control messages given to a tunnel (or to SCCRQ "
