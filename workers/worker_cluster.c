@@ -297,7 +297,8 @@ static void worker_handed(void *arg, int status, int64_t epoch)
 	struct worker_handoff *ho = arg;
 	struct worker *w = ho->w;
 	struct worker_shard *sh = &w->shards[ho->shard];
-	w->handoffs_pending--;
+	if (w->handoffs_pending) /* zeroed when Redis went away */
+		w->handoffs_pending--;
 	sh->handing = false;
 	if (status == 0) {
 		w->stats.handoffs++;
