@@ -403,3 +403,27 @@ void cc_fmt_ms(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400,
 			 (s / 3600) % 24);
 }
+
+void cc_listing_begin(bool json, struct cc_json *j, struct cc_table *t,
+		      const char *key, unsigned ncols, const char *const *heads)
+{
+	if (!json) {
+		cc_table_init(t, ncols, heads);
+		return;
+	}
+	cc_json_init(j, stdout);
+	cc_json_obj_begin(j, NULL);
+	cc_json_arr_begin(j, key);
+}
+
+int cc_listing_end(bool json, struct cc_json *j, const struct cc_table *t,
+		   uint64_t rows)
+{
+	if (!json)
+		return cc_table_print(t, stdout, 0);
+	cc_json_arr_end(j);
+	cc_json_u64(j, "count", rows);
+	cc_json_obj_end(j);
+	cc_json_finish(j);
+	return 0;
+}

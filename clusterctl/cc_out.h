@@ -73,6 +73,16 @@ void cc_json_i64(struct cc_json *j, const char *key, int64_t v);
 void cc_json_opt(struct cc_json *j, const char *key, int64_t v);
 void cc_json_bool(struct cc_json *j, const char *key, bool v);
 void cc_json_null(struct cc_json *j, const char *key);
+
+/* A listing streamed row by row (tunnels, sessions): with json,
+ * {"<key>": [ one object per row ], "count": rows}; else an aligned table
+ * of ncols columns under heads. */
+void cc_listing_begin(bool json, struct cc_json *j, struct cc_table *t,
+		      const char *key, unsigned ncols,
+		      const char *const *heads);
+/* Close the JSON or print the table. Returns 0 or -ENOMEM. */
+int cc_listing_end(bool json, struct cc_json *j, const struct cc_table *t,
+		   uint64_t rows);
 /* Ends the document with a newline. */
 void cc_json_finish(struct cc_json *j);
 

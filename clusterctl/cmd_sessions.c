@@ -245,23 +245,11 @@ static int cmd_sessions_run(struct cmd_sessions *cs)
 		rc = cmd_sessions_one(cs);
 	if (rc < 0)
 		return rc;
-	if (cs->cc->json) {
-		cc_json_init(&cs->j, stdout);
-		cc_json_obj_begin(&cs->j, NULL);
-		cc_json_arr_begin(&cs->j, "sessions");
-	} else {
-		cc_table_init(&cs->t, 10, heads);
-	}
+	cc_listing_begin(cs->cc->json, &cs->j, &cs->t, "sessions", 10, heads);
 	rc = cc_redis_pipeline(cs->cc, cs->cl.n_tids, cmd_sessions_build,
 			       cmd_sessions_done, cs);
-	if (cs->cc->json && rc == 0) {
-		cc_json_arr_end(&cs->j);
-		cc_json_u64(&cs->j, "count", cs->rows);
-		cc_json_obj_end(&cs->j);
-		cc_json_finish(&cs->j);
-	} else if (rc == 0) {
-		rc = cc_table_print(&cs->t, stdout, 0);
-	}
+	if (rc == 0)
+		rc = cc_listing_end(cs->cc->json, &cs->j, &cs->t, cs->rows);
 	if (rc == 0 && cs->unreadable)
 		rc = -EBADMSG;
 	return rc;

@@ -224,23 +224,11 @@ static int cmd_tunnels_run(struct cmd_tunnels *ct)
 		    strcmp(ct->worker, owner[0] ? owner : "-") == 0)
 			ct->tids[ct->n++] = tid;
 	}
-	if (ct->cc->json) {
-		cc_json_init(&ct->j, stdout);
-		cc_json_obj_begin(&ct->j, NULL);
-		cc_json_arr_begin(&ct->j, "tunnels");
-	} else {
-		cc_table_init(&ct->t, 12, heads);
-	}
+	cc_listing_begin(ct->cc->json, &ct->j, &ct->t, "tunnels", 12, heads);
 	rc = cc_redis_pipeline(ct->cc, ct->n, cmd_tunnels_build,
 			       cmd_tunnels_done, ct);
-	if (ct->cc->json && rc == 0) {
-		cc_json_arr_end(&ct->j);
-		cc_json_u64(&ct->j, "count", ct->rows);
-		cc_json_obj_end(&ct->j);
-		cc_json_finish(&ct->j);
-	} else if (rc == 0) {
-		rc = cc_table_print(&ct->t, stdout, 0);
-	}
+	if (rc == 0)
+		rc = cc_listing_end(ct->cc->json, &ct->j, &ct->t, ct->rows);
 	if (rc == 0 && ct->unreadable)
 		rc = -EBADMSG;
 	return rc;
