@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -141,6 +142,13 @@ static int cc_proc_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct cc_proc *)a)->id,
 		      ((const struct cc_proc *)b)->id);
+}
+
+int64_t cc_proc_uptime(const struct cc_proc *p)
+{
+	int64_t now = (int64_t)time(NULL);
+	return p->started_s >= 0 && now >= p->started_s ? now - p->started_s
+							: -1;
 }
 
 static void cc_proc_parse(struct cc_proc *p, const char *id, const char *v)

@@ -203,6 +203,8 @@ void cc_cluster_free(struct cc_cluster *cl);
 /* shard(tid) = tid / (65536 / shard_count) (SCHEMA.md). */
 unsigned cc_cluster_shard_of(const struct cc_cluster *cl, uint16_t tid);
 /* The worker registered as id, or NULL. */
+/* Seconds since the process registered started=, -1 when unknown. */
+int64_t cc_proc_uptime(const struct cc_proc *p);
 const struct cc_proc *cc_cluster_worker(const struct cc_cluster *cl,
 					const char *id);
 /* The value of key in a "1 key=value ..." registration or lease text.

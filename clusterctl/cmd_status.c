@@ -264,6 +264,9 @@ static void cmd_status_json(const struct cc *cc, const struct cc_cluster *cl,
 		const struct cc_proc *f = &cl->frontends[i];
 		cc_json_obj_begin(&j, NULL);
 		cc_json_str(&j, "id", f->id);
+		cc_json_str(&j, "host", f->host[0] ? f->host : NULL);
+		cc_json_str(&j, "version", f->version[0] ? f->version : NULL);
+		cc_json_opt(&j, "uptime_s", cc_proc_uptime(f));
 		cc_json_str(&j, "listen", f->listen[0] ? f->listen : NULL);
 		cc_json_str(&j, "endpoint",
 			    f->endpoint[0] ? f->endpoint : NULL);
@@ -299,9 +302,9 @@ static int cmd_status_text(const struct cc *cc, const struct cc_cluster *cl,
 			   const struct cmd_status_problems *p,
 			   unsigned unowned, unsigned unprotected)
 {
-	static const char *const fe_heads[] = {"ID",	  "LISTEN", "WIRE",
-					       "PID",	  "ALIVE",  "ALIVE-TTL",
-					       "ENDPOINT"};
+	static const char *const fe_heads[] = {
+		"ID",  "HOST",	 "VERSION", "LISTEN",	 "WIRE",
+		"PID", "UPTIME", "ALIVE",   "ALIVE-TTL", "ENDPOINT"};
 	struct cc_table t;
 	char ttl[32];
 	unsigned alive = 0;
@@ -318,14 +321,20 @@ static int cmd_status_text(const struct cc *cc, const struct cc_cluster *cl,
 	for (size_t i = 0; i < cl->n_frontends; i++)
 		alive += cl->frontends[i].alive;
 	printf("Frontends  %zu registered, %u alive\n", cl->n_frontends, alive);
-	cc_table_init(&t, 7, fe_heads);
+	cc_table_init(&t, 10, fe_heads);
 	for (size_t i = 0; i < cl->n_frontends; i++) {
 		const struct cc_proc *f = &cl->frontends[i];
+		int64_t up = cc_proc_uptime(f);
 		cc_fmt_ms(f->alive_ttl_ms, ttl, sizeof(ttl));
 		cc_table_add_text(&t, f->id);
+		cc_table_add_text(&t, f->host);
+		cc_table_add_text(&t, f->version);
 		cc_table_add_text(&t, f->listen);
 		cc_table_add_opt(&t, f->wire);
 		cc_table_add_opt(&t, f->pid);
+		char upt[32];
+		cc_fmt_ms(up < 0 ? -1 : up * 1000, upt, sizeof(upt));
+		cc_table_add(&t, "%s", upt);
 		cc_table_add(&t, "%s", f->alive ? "yes" : "NO");
 		cc_table_add(&t, "%s", ttl);
 		cc_table_add_text(&t, f->endpoint);

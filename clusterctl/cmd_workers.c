@@ -9,13 +9,6 @@
 
 static const char cmd_workers_usage[] = "workers";
 
-static int64_t cmd_workers_uptime(const struct cc_proc *w)
-{
-	int64_t now = (int64_t)time(NULL);
-	return w->started_s >= 0 && now >= w->started_s ? now - w->started_s
-							: -1;
-}
-
 static const char *cmd_workers_protected(const struct cc_proc *w)
 {
 	return w->protected_state < 0 ? "-" : w->protected_state ? "yes" : "no";
@@ -37,7 +30,7 @@ void cmd_workers_rows(const struct cc_cluster *cl, struct cc_table *t,
 	cc_table_init(t, wide ? 16 : 13, wide ? full : narrow);
 	for (size_t i = 0; i < cl->n_workers; i++) {
 		const struct cc_proc *w = &cl->workers[i];
-		int64_t up = cmd_workers_uptime(w);
+		int64_t up = cc_proc_uptime(w);
 		cc_fmt_ms(w->alive_ttl_ms, a, sizeof(a));
 		cc_fmt_ms(w->lease_ttl_min_ms, b, sizeof(b));
 		cc_fmt_ms(up < 0 ? -1 : up * 1000, u, sizeof(u));
@@ -74,7 +67,7 @@ void cmd_workers_json(struct cc_json *j, const struct cc_cluster *cl)
 		cc_json_opt(j, "wire", w->wire);
 		cc_json_opt(j, "pid", w->pid);
 		cc_json_opt(j, "started_unix_s", w->started_s);
-		cc_json_opt(j, "uptime_s", cmd_workers_uptime(w));
+		cc_json_opt(j, "uptime_s", cc_proc_uptime(w));
 		cc_json_str(j, "endpoint", w->endpoint[0] ? w->endpoint : NULL);
 		cc_json_str(j, "control",
 			    w->control[0] && w->control[0] != '-' ? w->control

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frontend.h"
 
@@ -188,6 +189,7 @@ int frontend_init(struct frontend *fe, uv_loop_t *loop, const char *path,
 	fe->config_path = path;
 	fe->cfg = *cfg;
 	snprintf(fe->id, sizeof(fe->id), "%s", id);
+	fe->started_unix = (int64_t)time(NULL);
 	/* secret is not reloadable, so the bytes stay put. */
 	if (fe->cfg.secret[0]) {
 		fe->secret.p = (const uint8_t *)fe->cfg.secret;

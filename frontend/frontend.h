@@ -230,6 +230,7 @@ struct frontend {
 	char id[FRONTEND_ID_MAX];	      /* --id */
 	char endpoint[FRONTEND_ENDPOINT_MAX]; /* our PULL endpoint (resolved) */
 	char listen_text[80];		      /* addr:port actually bound */
+	int64_t started_unix;		      /* start time (registration) */
 	bool stopping;			      /* SIGTERM/SIGINT seen */
 	bool finished;			      /* every handle is closing */
 	struct l2tp_secret *secret_p;	      /* &secret or NULL (no secret) */

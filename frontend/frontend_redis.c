@@ -14,6 +14,10 @@
 
 #include "frontend.h"
 
+#ifndef TANDEM_VERSION
+#define TANDEM_VERSION "dev"
+#endif
+
 #define FRONTEND_REDIS_RETRY_MIN_MS 100
 #define FRONTEND_REDIS_RETRY_MAX_MS 5000
 #define FRONTEND_REDIS_WATCHDOG_MS  100
@@ -367,14 +371,19 @@ static void frontend_redis_fetch_workers(struct frontend *fe)
 static void frontend_redis_register(struct frontend *fe, bool announce)
 {
 	char key[FRONTEND_REDIS_KEY_MAX], alive[FRONTEND_REDIS_KEY_MAX],
-		chan[FRONTEND_REDIS_KEY_MAX], val[512],
+		chan[FRONTEND_REDIS_KEY_MAX], val[768],
 		ev[FRONTEND_ID_MAX + 32], ttl[16];
 	frontend_redis_key(fe, key, sizeof(key), "frontends");
 	frontend_redis_key(fe, alive, sizeof(alive), "frontend:%s:alive",
 			   fe->id);
 	frontend_redis_key(fe, chan, sizeof(chan), "events");
-	snprintf(val, sizeof(val), "1 endpoint=%s wire=%d listen=%s pid=%d",
-		 fe->endpoint, WIRE_VERSION, fe->listen_text, (int)getpid());
+	char host[64] = "";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(val, sizeof(val),
+		 "1 endpoint=%s wire=%d listen=%s pid=%d host=%s version=%s "
+		 "started=%lld",
+		 fe->endpoint, WIRE_VERSION, fe->listen_text, (int)getpid(),
+		 host, TANDEM_VERSION, (long long)fe->started_unix);
 	snprintf(ttl, sizeof(ttl), "%d", FRONTEND_ALIVE_TTL_MS);
 	snprintf(ev, sizeof(ev), "1 frontend=%s up", fe->id);
 	const char *hset[] = {"HSET", key, fe->id, val};

@@ -286,8 +286,8 @@ registered() { rcli hget $P:frontends fe1 | grep -q '^1 endpoint='; }
 check "frontend registered in P:frontends" wait_for 5 registered
 REG=$(rcli hget $P:frontends fe1)
 FE_EP=$(echo "$REG" | sed -n 's/^1 endpoint=\([^ ]*\) .*/\1/p')
-check "registration: endpoint wire listen pid ($REG)" grep -Eq \
-	"^1 endpoint=tcp://127\.0\.0\.1:[0-9]+ wire=1 listen=127\.0\.0\.1:$FE_PORT pid=$FE_PID\$" <<< "$REG"
+check "registration: endpoint wire listen pid host version started ($REG)" grep -Eq \
+	"^1 endpoint=tcp://127\.0\.0\.1:[0-9]+ wire=1 listen=127\.0\.0\.1:$FE_PORT pid=$FE_PID host=$(hostname) version=[^ ]+ started=[0-9]+\$" <<< "$REG"
 pttl=$(rcli pttl $P:frontend:fe1:alive)
 check "alive key with a TTL of at most 3 s (pttl=$pttl)" [ "$pttl" -gt 0 -a "$pttl" -le 3000 ]
 check "a second frontend can share the UDP port (SO_REUSEPORT)" \
