@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "clusterctl.h"
+#include "redis_locate.h"
 
 /* The connection broke or timed out: say so once. Returns -EIO. */
 static int cc_redis_lost(struct cc *cc)
@@ -38,6 +39,25 @@ int cc_redis_connect(struct cc *cc)
 	cc->timeout_ms = ms;
 	struct timeval tv = {.tv_sec = ms / 1000,
 			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (cc->cfg.redis_sentinels.n) {
+		/* Ask the Sentinels; from here on `redis` names the primary
+		 * they gave, in every message too. */
+		struct redis_primary p;
+		char err[REDIS_LOCATE_ERR_MAX];
+		if (redis_locate(&cc->cfg, ms, NULL, &p, err, sizeof(err)) <
+		    0) {
+			cc_err("no Redis primary for \"%s\" from the "
+			       "Sentinels: %s",
+			       cc->cfg.redis_master_name, err);
+			return -EIO;
+		}
+		memset(&cc->cfg.redis, 0, sizeof(cc->cfg.redis));
+		snprintf(cc->cfg.redis.host, sizeof(cc->cfg.redis.host), "%s",
+			 p.host);
+		snprintf(cc->cfg.redis.text, sizeof(cc->cfg.redis.text), "%s",
+			 p.text);
+		cc->cfg.redis.port = p.port;
+	}
 	cc->rc = redisConnectWithTimeout(cc->cfg.redis.host,
 					 (int)cc->cfg.redis.port, tv);
 	if (!cc->rc || cc->rc->err) {

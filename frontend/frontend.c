@@ -237,6 +237,9 @@ int frontend_init(struct frontend *fe, uv_loop_t *loop, const char *path,
 	log_info("frontend started",
 		 "id=%s listen=%s endpoint=%s shards=%u redis=%s wire=%d",
 		 LOG_Q(fe->id), fe->listen_text, LOG_Q(fe->endpoint),
-		 fe->map.shard_count, LOG_Q(fe->cfg.redis.text), WIRE_VERSION);
+		 fe->map.shard_count,
+		 LOG_Q(fe->cfg.redis_sentinels.n ? fe->cfg.redis_sentinels.text
+						 : fe->cfg.redis.text),
+		 WIRE_VERSION);
 	return 0;
 }

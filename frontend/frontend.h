@@ -14,6 +14,7 @@
 #include "l2tp_msg.h"
 #include "l2tp_reject.h"
 #include "log.h"
+#include "redis_locate.h"
 #include "wire.h"
 
 #define FRONTEND_ID_MAX	      128 /* frontend and worker IDs, NUL included */
@@ -196,6 +197,7 @@ struct frontend_redis_conn {
 	const char *name;	      /* "command" or "subscriber" */
 	bool connected;		      /* TCP connected */
 	bool ready;		      /* subscriber: SUBSCRIBE confirmed */
+	bool want;		      /* waits for the primary's address */
 	uint64_t started_ms;	      /* when the connect began (loop time) */
 	uv_timer_t retry;	      /* reconnect back-off */
 	uint32_t retry_ms;	      /* current back-off */
@@ -214,13 +216,15 @@ struct frontend_redis {
 	struct frontend_redis_req *tail; /* newest */
 	struct frontend_redis_fetch shards;  /* P:shardmap */
 	struct frontend_redis_fetch workers; /* P:workers */
-	int state;		   /* -1 unknown, 0 down, 1 up (logged) */
-	bool map_loaded;	   /* a shard map was read at least once */
-	uv_timer_t watchdog;	   /* command and connect time-outs */
-	uint64_t reconnects;	   /* times the link came up */
-	uint64_t events;	   /* P:events messages applied */
-	void (*stop_done)(void *); /* unregister finished */
-	void *stop_arg;		   /* its argument */
+	int state;		    /* -1 unknown, 0 down, 1 up (logged) */
+	bool map_loaded;	    /* a shard map was read at least once */
+	struct redis_locator where; /* the primary, via Sentinel */
+	bool located;		    /* where.primary is fresh */
+	uv_timer_t watchdog;	    /* command and connect time-outs */
+	uint64_t reconnects;	    /* times the link came up */
+	uint64_t events;	    /* P:events messages applied */
+	void (*stop_done)(void *);  /* unregister finished */
+	void *stop_arg;		    /* its argument */
 };
 
 struct frontend {

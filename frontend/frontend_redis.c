@@ -20,8 +20,11 @@
 
 #define FRONTEND_REDIS_RETRY_MIN_MS 100
 #define FRONTEND_REDIS_RETRY_MAX_MS 5000
-#define FRONTEND_REDIS_WATCHDOG_MS  100
-#define FRONTEND_REDIS_KEY_MAX	    (CONFIG_STR_MAX + FRONTEND_ID_MAX + 32)
+/* Following Sentinel a lost link most likely means a failover: ask again
+ * soon (statestore.c does the same). */
+#define FRONTEND_REDIS_RETRY_MAX_SENTINEL_MS 500
+#define FRONTEND_REDIS_WATCHDOG_MS	     100
+#define FRONTEND_REDIS_KEY_MAX		     (CONFIG_STR_MAX + FRONTEND_ID_MAX + 32)
 
 typedef void frontend_redis_cb(struct frontend *fe, const redisReply *r,
 			       void *arg);
@@ -64,7 +67,7 @@ static void frontend_redis_up(struct frontend *fe)
 		return;
 	r->state = 1;
 	r->reconnects++;
-	log_info("redis connected", "redis=%s", LOG_Q(fe->cfg.redis.text));
+	log_info("redis connected", "redis=%s", LOG_Q(r->where.primary.text));
 }
 
 static void frontend_redis_down(struct frontend *fe, const char *why)
@@ -73,8 +76,9 @@ static void frontend_redis_down(struct frontend *fe, const char *why)
 		return;
 	fe->redis.state = 0;
 	log_warn("redis unreachable: routing with the last shard map",
-		 "redis=%s err=%s shards_owned=%u", LOG_Q(fe->cfg.redis.text),
-		 LOG_Q(why), frontend_map_owned(&fe->map));
+		 "redis=%s err=%s shards_owned=%u",
+		 LOG_Q(fe->redis.where.primary.text), LOG_Q(why),
+		 frontend_map_owned(&fe->map));
 }
 
 /* ---- connections ---- */
@@ -147,8 +151,11 @@ static void frontend_redis_retry(struct frontend *fe,
 		return;
 	c->retry_ms =
 		c->retry_ms ? c->retry_ms * 2 : FRONTEND_REDIS_RETRY_MIN_MS;
-	if (c->retry_ms > FRONTEND_REDIS_RETRY_MAX_MS)
-		c->retry_ms = FRONTEND_REDIS_RETRY_MAX_MS;
+	uint32_t max = redis_locator_follows(&fe->redis.where)
+			       ? FRONTEND_REDIS_RETRY_MAX_SENTINEL_MS
+			       : FRONTEND_REDIS_RETRY_MAX_MS;
+	if (c->retry_ms > max)
+		c->retry_ms = max;
 	uv_timer_start(&c->retry, frontend_redis_retry_cb, c->retry_ms, 0);
 }
 
@@ -163,6 +170,7 @@ static void frontend_redis_drop(struct frontend *fe,
 	c->ac = NULL;
 	c->connected = false;
 	c->ready = false;
+	fe->redis.located = false;
 	redisAsyncFree(ac);
 	if (!fe->stopping) {
 		frontend_redis_down(fe, why);
@@ -181,6 +189,7 @@ static void frontend_redis_on_disconnect(const redisAsyncContext *ac,
 	c->ac = NULL; /* hiredis frees it after this callback */
 	c->connected = false;
 	c->ready = false;
+	fe->redis.located = false;
 	if (fe->stopping)
 		return;
 	frontend_redis_down(fe,
@@ -203,6 +212,23 @@ static void frontend_redis_unlink(struct frontend *fe,
 		fe->redis.tail = q->prev;
 }
 
+/* The command connection reaches a replica (a stale Sentinel answer, or a
+ * demoted primary): drop both links, find the primary again. */
+static void frontend_redis_not_primary(struct frontend *fe, const char *why)
+{
+	LOG_RL(LOG_LEVEL_WARN, "redis is not the primary: looking again",
+	       "redis=%s why=%s", fe->redis.where.primary.text, LOG_Q(why));
+	frontend_redis_drop(fe, &fe->redis.cmd, "not the primary");
+	frontend_redis_drop(fe, &fe->redis.sub, "not the primary");
+}
+
+static void frontend_redis_role(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct frontend *fe = priv;
+	if (r && ac == fe->redis.cmd.ac && !redis_role_is_master(r))
+		frontend_redis_not_primary(fe, "ROLE is not master");
+}
+
 static void frontend_redis_reply(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct frontend_redis_req *q = priv;
@@ -218,6 +244,9 @@ static void frontend_redis_reply(redisAsyncContext *ac, void *r, void *priv)
 	if (q->cb)
 		q->cb(fe, reply, q->arg);
 	free(q);
+	if (reply && reply->type == REDIS_REPLY_ERROR && reply->str &&
+	    !strncmp(reply->str, "READONLY", 8) && ac == fe->redis.cmd.ac)
+		frontend_redis_not_primary(fe, reply->str);
 }
 
 /* Send argv on the command connection; replies come in order, so the list
@@ -488,7 +517,7 @@ static void frontend_redis_auth_reply(redisAsyncContext *ac, void *r,
 	if (!reply || reply->type != REDIS_REPLY_ERROR || c->ac != ac)
 		return;
 	log_error("redis AUTH refused", "redis=%s err=%s",
-		  LOG_Q(fe->cfg.redis.text), LOG_Q(reply->str));
+		  LOG_Q(fe->redis.where.primary.text), LOG_Q(reply->str));
 	frontend_redis_drop(fe, c, "AUTH refused");
 }
 
@@ -500,6 +529,7 @@ static void frontend_redis_on_connect(const redisAsyncContext *cac, int status)
 		return;
 	if (status != REDIS_OK) {
 		c->ac = NULL; /* hiredis frees it after this callback */
+		fe->redis.located = false;
 		frontend_redis_down(fe, cac->errstr);
 		frontend_redis_retry(fe, c);
 		return;
@@ -524,19 +554,19 @@ static void frontend_redis_on_connect(const redisAsyncContext *cac, int status)
 	fe->redis.map_loaded = false;
 	fe->redis.shards = (struct frontend_redis_fetch){0};
 	fe->redis.workers = (struct frontend_redis_fetch){0};
+	redisAsyncCommand(ac, frontend_redis_role, fe, "ROLE");
 	frontend_redis_fetch_workers(fe);
 	frontend_redis_fetch_shards(fe);
 	frontend_redis_register(fe, true);
 	frontend_redis_up(fe);
 }
 
-static void frontend_redis_connect(struct frontend *fe,
-				   struct frontend_redis_conn *c)
+static void frontend_redis_dial(struct frontend *fe,
+				struct frontend_redis_conn *c)
 {
-	if (fe->stopping || c->ac)
-		return;
-	redisAsyncContext *ac =
-		redisAsyncConnect(fe->cfg.redis.host, fe->cfg.redis.port);
+	const struct redis_primary *p = &fe->redis.where.primary;
+	c->want = false;
+	redisAsyncContext *ac = redisAsyncConnect(p->host, p->port);
 	if (!ac || ac->err) {
 		frontend_redis_down(fe, ac ? ac->errstr : "out of memory");
 		if (ac)
@@ -561,6 +591,49 @@ static void frontend_redis_connect(struct frontend *fe,
 	c->connected = false;
 	c->ready = false;
 	c->started_ms = uv_now(fe->loop);
+}
+
+static void frontend_redis_located(void *arg, int status)
+{
+	struct frontend *fe = arg;
+	struct frontend_redis *r = &fe->redis;
+	struct frontend_redis_conn *conns[] = {&r->cmd, &r->sub};
+	if (fe->stopping)
+		return;
+	if (status < 0)
+		frontend_redis_down(fe, r->where.err);
+	else
+		r->located = true;
+	for (int i = 0; i < 2; i++) {
+		if (!conns[i]->want || conns[i]->ac)
+			continue;
+		if (status < 0) {
+			conns[i]->want = false;
+			frontend_redis_retry(fe, conns[i]);
+		} else {
+			frontend_redis_dial(fe, conns[i]);
+		}
+	}
+}
+
+/* Connect c to the primary, asking the Sentinels first unless the other
+ * connection just did. */
+static void frontend_redis_connect(struct frontend *fe,
+				   struct frontend_redis_conn *c)
+{
+	if (fe->stopping || c->ac)
+		return;
+	if (fe->redis.located) {
+		frontend_redis_dial(fe, c);
+		return;
+	}
+	c->want = true;
+	if (!fe->redis.where.busy &&
+	    redis_locator_find(&fe->redis.where, frontend_redis_located, fe) <
+		    0) {
+		c->want = false;
+		frontend_redis_retry(fe, c);
+	}
 }
 
 /* hiredis 0.14 has no command time-outs: a command unanswered for
@@ -602,6 +675,8 @@ int frontend_redis_init(struct frontend *fe)
 	r->watchdog.data = fe;
 	uv_timer_start(&r->watchdog, frontend_redis_watchdog,
 		       FRONTEND_REDIS_WATCHDOG_MS, FRONTEND_REDIS_WATCHDOG_MS);
+	redis_locator_init(&r->where, fe->loop, &fe->cfg,
+			   fe->cfg.redis_timeout_ms);
 	frontend_redis_connect(fe, &r->cmd);
 	frontend_redis_connect(fe, &r->sub);
 	return 0;
@@ -643,6 +718,7 @@ void frontend_redis_close(struct frontend *fe)
 {
 	struct frontend_redis *r = &fe->redis;
 	r->stop_done = NULL;
+	r->where.closing = true;
 	uv_timer_stop(&r->watchdog);
 	uv_close((uv_handle_t *)&r->watchdog, NULL);
 	uv_timer_stop(&r->cmd.retry);

@@ -187,6 +187,20 @@ int frontend_udp_init(struct frontend *fe)
 		rc = -errno;
 		goto fail;
 	}
+	/* A VRRP virtual IP (deploy/keepalived) is bound on every host of the
+	 * pair, held or not: the standby's frontend is then ready the moment
+	 * the address moves to it. */
+	if (ai->ai_family == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (ai->ai_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) <
+		    0) {
+		rc = -errno;
+		goto fail;
+	}
 	int rcvbuf = frontend_udp_bufsize(fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	int sndbuf = frontend_udp_bufsize(fd, SO_SNDBUF, SO_SNDBUFFORCE);
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {

@@ -51,6 +51,8 @@ _Static_assert(sizeof(struct config_addr) == 2 * CONFIG_ADDR_MAX + 2,
 #define KEY_ZMQ(n, d, fl, h) KEY(n, n, char *, CONFIG_ZMQ, d, 0, 0, NULL, fl, h)
 #define KEY_ADDR(n, d, fl, h)                                                  \
 	KEY(n, n, struct config_addr, CONFIG_ADDR, d, 0, 0, NULL, fl, h)
+#define KEY_ADDRS(n, d, fl, h)                                                 \
+	KEY(n, n, struct config_addrs, CONFIG_ADDRS, d, 0, 0, NULL, fl, h)
 #define KEY_INT(n, d, lo, hi, fl, h)                                           \
 	KEY(n, n, int, CONFIG_INT, d, lo, hi, NULL, fl, h)
 #define KEY_BOOL(n, d, fl, h) KEY(n, n, bool, CONFIG_BOOL, d, 0, 1, NULL, fl, h)
@@ -65,6 +67,10 @@ _Static_assert(sizeof(struct config_addr) == 2 * CONFIG_ADDR_MAX + 2,
 static const struct config_key_info config_keys[] = {
 	KEY_ADDR(redis, "127.0.0.1:6379", 0,
 		 "Redis server: checkpoints, shard leases, shard map"),
+	KEY_ADDRS(redis_sentinels, "", 0,
+		  "Redis Sentinels (a,b,c): follow their primary; else redis"),
+	KEY_STR(redis_master_name, "tandem", CONFIG_NONEMPTY,
+		"Name the Sentinels monitor the primary under"),
 	KEY_STR(redis_prefix, "tandem", CONFIG_NONEMPTY,
 		"Prefix of every Redis key (clusters can share a Redis)"),
 	KEY_STR(redis_password, "", CONFIG_SECRET,
@@ -315,6 +321,52 @@ bad:
 			  v, CONFIG_ADDR_EXAMPLES);
 }
 
+/* "a:1,b:2, c:3": each item an address; "" is the empty list. */
+static int config_parse_addrs(const char *v, struct config_addrs *l, char *msg,
+			      size_t msglen)
+{
+	struct config_addrs out;
+	char item[CONFIG_ADDR_MAX + 1];
+
+	memset(&out, 0, sizeof(out));
+	if (strlen(v) >= sizeof(out.text))
+		return config_msg(msg, msglen,
+				  "list is too long (at most %zu bytes)",
+				  sizeof(out.text) - 1);
+	strcpy(out.text, v);
+	for (const char *s = v; *s;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = strcspn(s, ", \t");
+		if (n == 0 || n >= sizeof(item))
+			return config_msg(msg, msglen,
+					  n ? "an address in the list is too "
+					      "long"
+					    : "empty item in the address list "
+					      "(write a,b,c)");
+		if (out.n == CONFIG_ADDRS_MAX)
+			return config_msg(msg, msglen, "more than %d addresses",
+					  CONFIG_ADDRS_MAX);
+		memcpy(item, s, n);
+		item[n] = '\0';
+		int rc = config_parse_addr(item, &out.addr[out.n], msg, msglen);
+		if (rc < 0)
+			return rc;
+		out.n++;
+		s += n;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == ',' && !*++s)
+			return config_msg(msg, msglen,
+					  "the address list ends with a comma");
+		else if (*s && s[-1] != ',')
+			return config_msg(msg, msglen,
+					  "separate the addresses with commas");
+	}
+	*l = out;
+	return 0;
+}
+
 static bool config_is_zmq(const char *v)
 {
 	static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
@@ -425,6 +477,8 @@ static int config_set(struct config *c, const struct config_key_info *k,
 			return 0;
 		}
 		return config_parse_addr(v, f, msg, msglen);
+	case CONFIG_ADDRS:
+		return config_parse_addrs(v, f, msg, msglen);
 	case CONFIG_ENUM:
 		for (int i = 0; k->choices[i]; i++) {
 			if (strcmp(v, k->choices[i]) == 0) {
@@ -765,7 +819,7 @@ const char *config_type_name(enum config_type t)
 		[CONFIG_STRING] = "string", [CONFIG_INT] = "integer",
 		[CONFIG_BOOL] = "boolean",  [CONFIG_DURATION] = "duration",
 		[CONFIG_ADDR] = "address",  [CONFIG_ZMQ] = "zmq endpoint",
-		[CONFIG_ENUM] = "enum",
+		[CONFIG_ENUM] = "enum",	    [CONFIG_ADDRS] = "address list",
 	};
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
@@ -845,6 +899,9 @@ int config_value_text(const struct config *c, const struct config_key_info *k,
 	case CONFIG_ADDR: /* "" (CONFIG_OPTIONAL) must read back */
 		return snprintf(buf, len, "%s",
 				*(const char *)f ? (const char *)f : "\"\"");
+	case CONFIG_ADDRS:
+		return config_quote(((const struct config_addrs *)f)->text, buf,
+				    len);
 	case CONFIG_ENUM:
 		v = *(const int *)f;
 		for (int i = 0; k->choices[i]; i++)

@@ -20,6 +20,7 @@ enum config_type {
 	CONFIG_ADDR,	 /* IPv4:port, [IPv6]:port or localhost:port */
 	CONFIG_ZMQ,	 /* ZeroMQ endpoint: tcp://, ipc:// or inproc:// */
 	CONFIG_ENUM,	 /* one of a fixed list of words */
+	CONFIG_ADDRS,	 /* addresses separated by commas; "" = none */
 };
 
 /* Key flags. */
@@ -39,6 +40,15 @@ struct config_addr {
 	uint16_t port;		   /* 0-65535 */
 };
 
+#define CONFIG_ADDRS_MAX 8 /* addresses in one list */
+
+/* A parsed list of host:port, e.g. the Redis Sentinels. */
+struct config_addrs {
+	char text[CONFIG_STR_MAX]; /* as written in the file */
+	struct config_addr addr[CONFIG_ADDRS_MAX];
+	unsigned n; /* 0: the list is empty (feature off) */
+};
+
 /* shard_policy values, in the order of the key's choices. */
 enum config_shard_policy {
 	CONFIG_SHARD_SPREAD = 0,	 /* shards spread over all workers */
@@ -55,12 +65,14 @@ enum config_ppp_backend {
  * free. Each field is set from the key of the same name (durations carry an
  * _ms suffix); the help text of each key is in the table in config.c. */
 struct config {
-	struct config_addr redis;	     /* Redis server */
-	char redis_prefix[CONFIG_STR_MAX];   /* prefix of every Redis key */
-	char redis_password[CONFIG_STR_MAX]; /* AUTH password, "" = none */
-	int redis_wait_replicas;	     /* WAIT n after each checkpoint */
-	uint32_t redis_timeout_ms;	     /* Redis command timeout */
-	struct config_addr listen;	     /* frontend's L2TP UDP socket */
+	struct config_addr redis;		/* Redis server */
+	char redis_prefix[CONFIG_STR_MAX];	/* prefix of every Redis key */
+	char redis_password[CONFIG_STR_MAX];	/* AUTH password, "" = none */
+	struct config_addrs redis_sentinels;	/* Sentinels; none: use redis */
+	char redis_master_name[CONFIG_STR_MAX]; /* Sentinels' name of it */
+	int redis_wait_replicas;   /* WAIT n after each checkpoint */
+	uint32_t redis_timeout_ms; /* Redis command timeout */
+	struct config_addr listen; /* frontend's L2TP UDP socket */
 	char frontend_endpoint
 		[CONFIG_STR_MAX];	      /* frontend binds: from workers */
 	char worker_endpoint[CONFIG_STR_MAX]; /* worker binds: from frontends */

@@ -17,6 +17,9 @@
 
 #define STATESTORE_RETRY_MIN_MS 100
 #define STATESTORE_RETRY_MAX_MS 2000
+/* Following Sentinel, a failover is what a lost link most likely means:
+ * ask again soon, the new primary is usually there within a second. */
+#define STATESTORE_RETRY_MAX_SENTINEL_MS 500
 
 /* KEYS: lease, epoch, shardmap. ARGV: owner, ttl_ms, shard, channel.
  * Returns the epoch, or -1 when another worker holds the lease. */
@@ -194,8 +197,11 @@ static void statestore_schedule_retry(struct statestore *ss)
 		return;
 	ss->retry_ms =
 		ss->retry_ms ? ss->retry_ms * 2 : STATESTORE_RETRY_MIN_MS;
-	if (ss->retry_ms > STATESTORE_RETRY_MAX_MS)
-		ss->retry_ms = STATESTORE_RETRY_MAX_MS;
+	uint32_t max = redis_locator_follows(&ss->where)
+			       ? STATESTORE_RETRY_MAX_SENTINEL_MS
+			       : STATESTORE_RETRY_MAX_MS;
+	if (ss->retry_ms > max)
+		ss->retry_ms = max;
 	uv_timer_start(&ss->retry, statestore_retry_cb, ss->retry_ms, 0);
 }
 
@@ -221,7 +227,7 @@ static void statestore_on_disconnect(const redisAsyncContext *ac, int status)
 		ss->up = false;
 		return;
 	}
-	log_warn("redis connection lost", "redis=%s:%u", ss->host, ss->port);
+	log_warn("redis connection lost", "redis=%s", ss->where.primary.text);
 	statestore_lost(ss);
 }
 
@@ -233,8 +239,8 @@ static void statestore_script_loaded(redisAsyncContext *ac, void *r, void *priv)
 	if (!ss)
 		return; /* abandoned connection */
 	if (!reply || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
-		log_error("redis SCRIPT LOAD failed", "redis=%s:%u err=%s",
-			  ss->host, ss->port,
+		log_error("redis SCRIPT LOAD failed", "redis=%s err=%s",
+			  ss->where.primary.text,
 			  LOG_Q(reply && reply->str ? reply->str : "no reply"));
 		return; /* the connection is reset by the caller's timeout */
 	}
@@ -244,10 +250,33 @@ static void statestore_script_loaded(redisAsyncContext *ac, void *r, void *priv)
 		ss->up = true;
 		ss->retry_ms = 0;
 		ss->stats.reconnects++;
-		log_info("redis connected", "redis=%s:%u", ss->host, ss->port);
+		log_info("redis connected", "redis=%s", ss->where.primary.text);
 		if (ss->ops.up)
 			ss->ops.up(ss->ops.ctx);
 	}
+}
+
+static void statestore_abandon(struct statestore *ss);
+
+/* The server we talk to is not (or no longer) the primary: drop it and ask
+ * the Sentinels again. */
+static void statestore_not_primary(struct statestore *ss, const char *why)
+{
+	ss->stats.not_primary++;
+	LOG_RL(LOG_LEVEL_WARN, "redis is not the primary: looking again",
+	       "redis=%s why=%s sentinels=%d", ss->where.primary.text,
+	       LOG_Q(why), redis_locator_follows(&ss->where));
+	statestore_abandon(ss);
+}
+
+static void statestore_role(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct statestore *ss = ac->data;
+	(void)priv;
+	if (!ss || ac != ss->ac || !r)
+		return; /* abandoned, or lost: the lost path handles it */
+	if (!redis_role_is_master(r))
+		statestore_not_primary(ss, "ROLE is not master");
 }
 
 static void statestore_on_connect(const redisAsyncContext *cac, int status)
@@ -258,7 +287,7 @@ static void statestore_on_connect(const redisAsyncContext *cac, int status)
 	redisAsyncContext *ac = ss->ac; /* the same context, not const */
 	if (status != REDIS_OK) {
 		LOG_RL(LOG_LEVEL_WARN, "redis connect failed",
-		       "redis=%s:%u err=%s", ss->host, ss->port,
+		       "redis=%s err=%s", ss->where.primary.text,
 		       LOG_Q(ac->errstr));
 		statestore_lost(ss);
 		return;
@@ -268,18 +297,20 @@ static void statestore_on_connect(const redisAsyncContext *cac, int status)
 	if (ss->worker_id[0]) /* CLIENT LIST and MONITOR then say who it is */
 		redisAsyncCommand(ac, NULL, NULL, "CLIENT SETNAME tandem-%s",
 				  ss->worker_id);
+	/* A Sentinel's answer can be stale and `redis` can name a replica:
+	 * only the primary takes our writes. */
+	redisAsyncCommand(ac, statestore_role, NULL, "ROLE");
 	ss->scripts_pending = STATESTORE__SCRIPTS;
 	for (intptr_t i = 0; i < STATESTORE__SCRIPTS; i++)
 		redisAsyncCommand(ac, statestore_script_loaded, (void *)i,
 				  "SCRIPT LOAD %s", statestore_lua[i]);
 }
 
-static void statestore_connect(struct statestore *ss)
+static void statestore_dial(struct statestore *ss)
 {
-	if (ss->stopping || ss->ac)
-		return;
-	redisAsyncContext *ac = redisAsyncConnect(ss->host, ss->port);
-	log_debug("redis connecting", "redis=%s:%u err=%s", ss->host, ss->port,
+	const struct redis_primary *p = &ss->where.primary;
+	redisAsyncContext *ac = redisAsyncConnect(p->host, p->port);
+	log_debug("redis connecting", "redis=%s err=%s", p->text,
 		  LOG_Q(ac && ac->err ? ac->errstr : "none"));
 	if (!ac || ac->err) {
 		if (ac)
@@ -296,6 +327,31 @@ static void statestore_connect(struct statestore *ss)
 	redisLibuvAttach(ac, ss->loop);
 	redisAsyncSetConnectCallback(ac, statestore_on_connect);
 	redisAsyncSetDisconnectCallback(ac, statestore_on_disconnect);
+}
+
+static void statestore_located(void *arg, int status)
+{
+	struct statestore *ss = arg;
+	if (ss->stopping || ss->ac)
+		return;
+	if (status < 0) {
+		LOG_RL(LOG_LEVEL_WARN,
+		       "redis primary unknown: no Sentinel "
+		       "answered",
+		       "name=%s err=%s", LOG_Q(ss->where.cfg.redis_master_name),
+		       LOG_Q(ss->where.err));
+		statestore_schedule_retry(ss);
+		return;
+	}
+	statestore_dial(ss);
+}
+
+static void statestore_connect(struct statestore *ss)
+{
+	if (ss->stopping || ss->ac || ss->where.busy)
+		return;
+	if (redis_locator_find(&ss->where, statestore_located, ss) < 0)
+		statestore_schedule_retry(ss);
 }
 
 /* Give up on the current connection: its pending replies complete with
@@ -330,22 +386,21 @@ static void statestore_watchdog_cb(uv_timer_t *t)
 		return;
 	ss->stats.timeouts++;
 	log_warn("redis not answering: dropping the connection",
-		 "redis=%s:%u pending=%u timeout_ms=%u", ss->host, ss->port,
+		 "redis=%s pending=%u timeout_ms=%u", ss->where.primary.text,
 		 ss->in_flight, ss->timeout_ms);
 	statestore_abandon(ss);
 }
 
-int statestore_init(struct statestore *ss, uv_loop_t *loop, const char *host,
-		    uint16_t port, const char *password, const char *prefix,
-		    const char *worker_id, uint32_t timeout_ms,
+int statestore_init(struct statestore *ss, uv_loop_t *loop,
+		    const struct config *cfg, const char *worker_id,
 		    const struct statestore_ops *ops)
 {
+	uint32_t timeout_ms = cfg->redis_timeout_ms;
 	memset(ss, 0, sizeof(*ss));
 	ss->loop = loop;
-	snprintf(ss->host, sizeof(ss->host), "%s", host);
-	ss->port = port;
-	snprintf(ss->password, sizeof(ss->password), "%s", password);
-	snprintf(ss->prefix, sizeof(ss->prefix), "%s", prefix);
+	redis_locator_init(&ss->where, loop, cfg, timeout_ms);
+	snprintf(ss->password, sizeof(ss->password), "%s", cfg->redis_password);
+	snprintf(ss->prefix, sizeof(ss->prefix), "%s", cfg->redis_prefix);
 	snprintf(ss->worker_id, sizeof(ss->worker_id), "%s", worker_id);
 	if (ops)
 		ss->ops = *ops;
@@ -366,6 +421,7 @@ int statestore_init(struct statestore *ss, uv_loop_t *loop, const char *host,
 void statestore_close(struct statestore *ss)
 {
 	ss->stopping = true;
+	ss->where.closing = true;
 	uv_timer_stop(&ss->retry);
 	uv_close((uv_handle_t *)&ss->retry, NULL);
 	uv_timer_stop(&ss->watchdog);
@@ -383,7 +439,6 @@ static void statestore_reply(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct statestore_req *req = priv;
 	redisReply *reply = r;
-	(void)ac;
 	if (req->ss->in_flight)
 		req->ss->in_flight--;
 	req->ss->last_progress_ms = uv_now(req->ss->loop);
@@ -404,6 +459,9 @@ static void statestore_reply(redisAsyncContext *ac, void *r, void *priv)
 			status = -EIO;
 			LOG_RL(LOG_LEVEL_WARN, "redis error reply", "err=%s",
 			       LOG_Q(reply->str ? reply->str : ""));
+			if (reply->str && !strncmp(reply->str, "READONLY", 8) &&
+			    ac == req->ss->ac)
+				statestore_not_primary(req->ss, reply->str);
 		}
 	} else if (reply->type == REDIS_REPLY_INTEGER) {
 		value = reply->integer;

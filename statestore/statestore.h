@@ -12,6 +12,8 @@
 
 #include <uv.h>
 
+#include "redis_locate.h"
+
 struct redisAsyncContext;
 
 #define STATESTORE_KEY_MAX 160
@@ -38,20 +40,20 @@ struct statestore_ops {
 };
 
 struct statestore_stats {
-	uint64_t commands;   /* commands sent */
-	uint64_t fenced;     /* checkpoints refused for a stale epoch */
-	uint64_t errors;     /* error replies and lost replies */
-	uint64_t reconnects; /* successful (re)connections */
-	uint64_t timeouts;   /* connections dropped for not answering */
+	uint64_t commands;    /* commands sent */
+	uint64_t fenced;      /* checkpoints refused for a stale epoch */
+	uint64_t errors;      /* error replies and lost replies */
+	uint64_t reconnects;  /* successful (re)connections */
+	uint64_t timeouts;    /* connections dropped for not answering */
+	uint64_t not_primary; /* connections dropped: not the primary */
 };
 
 struct statestore {
 	uv_loop_t *loop;		   /* caller's loop */
 	struct redisAsyncContext *ac;	   /* NULL while disconnected */
-	char host[64];			   /* Redis address */
-	uint16_t port;			   /* Redis port */
+	struct redis_locator where;	   /* the primary, via Sentinel */
 	char password[256];		   /* AUTH, "" = none */
-	char prefix[64];		   /* key prefix */
+	char prefix[CONFIG_STR_MAX];	   /* key prefix */
 	char worker_id[64];		   /* who we are (lease owner) */
 	bool up;			   /* connected, scripts loaded */
 	bool stopping;			   /* statestore_close called */
@@ -68,12 +70,13 @@ struct statestore {
 	struct statestore_stats stats; /* counters */
 };
 
-/* Prepare ss and start connecting. A command unanswered for timeout_ms drops
+/* Prepare ss and start connecting to cfg's Redis (`redis`, or the primary
+ * the redis_sentinels name) as worker_id, with cfg's password, prefix and
+ * redis_timeout. A command unanswered for redis_timeout drops
  * the connection (every pending callback gets -EIO) and reconnects: a hung
  * Redis is treated like a dead one. Returns 0 or -errno. */
-int statestore_init(struct statestore *ss, uv_loop_t *loop, const char *host,
-		    uint16_t port, const char *password, const char *prefix,
-		    const char *worker_id, uint32_t timeout_ms,
+int statestore_init(struct statestore *ss, uv_loop_t *loop,
+		    const struct config *cfg, const char *worker_id,
 		    const struct statestore_ops *ops);
 /* Disconnect (pending callbacks get -EIO) and stop reconnecting. */
 void statestore_close(struct statestore *ss);

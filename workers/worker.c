@@ -34,6 +34,17 @@ struct worker_ckpt {
 	unsigned shard;			    /* for fencing */
 	uint64_t epoch;			    /* the epoch we wrote with */
 	uint64_t sent_ns;		    /* uv_hrtime() at send (metrics) */
+	struct worker_round *round;	    /* its WAIT, if it has one */
+	struct worker_ckpt *next;	    /* round->held */
+};
+
+/* One loop iteration's checkpoints under redis_wait_replicas: answered
+ * checkpoints keep their packets until WAIT says the replicas have them,
+ * so a failover to a replica never loses state a peer has already seen. */
+struct worker_round {
+	struct worker *w;
+	struct worker_ckpt *held; /* answered, waiting for WAIT */
+	unsigned n;		  /* checkpoints in the round */
 };
 
 static void worker_send_list(struct worker *w, struct worker_pkt *p,
@@ -64,6 +75,11 @@ static void worker_ckpt_done(void *arg, int status, int64_t value)
 	if (status == 0) {
 		w->stats.checkpoints++;
 		worker_metrics_ckpt_done(w, c->sent_ns);
+		if (c->round) { /* its round's WAIT answer comes next */
+			c->next = c->round->held;
+			c->round->held = c;
+			return;
+		}
 		worker_send_list(w, c->pkts, &c->peer, c->frontend);
 	} else if (status == -ESTALE) {
 		/* Invariant 3: fenced -> not one more packet for this shard. */
@@ -152,6 +168,10 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 					   tunnel_is_dead(t) ? NULL : rec,
 					   (size_t)n, set, n_set, t->ended,
 					   t->n_ended, worker_ckpt_done, c);
+	if (rc >= 0 && w->round) { /* replies never come synchronously */
+		c->round = w->round;
+		w->round->n++;
+	}
 	free(set);
 	free(sbuf);
 	if (rc < 0) {
@@ -598,6 +618,31 @@ static void worker_env_random(void *ctx, uint8_t *buf, size_t len)
 	}
 }
 
+/* WAIT answered (or the link was lost, like a lost checkpoint): what the
+ * round held may go. Fewer replicas than asked: the primary has lost its
+ * replica; go on unreplicated rather than stop, and say so. */
+static void worker_waited(void *arg, int status, int64_t value)
+{
+	struct worker_round *rd = arg;
+	struct worker *w = rd->w;
+	if (status == 0 && value < w->cfg.redis_wait_replicas) {
+		w->stats.wait_short++;
+		if (!w->wait_degraded)
+			log_warn("checkpoints not replicated: too few replicas "
+				 "answer WAIT; going on without",
+				 "replicas=%lld wanted=%d", (long long)value,
+				 w->cfg.redis_wait_replicas);
+		w->wait_degraded = true;
+	}
+	while (rd->held) {
+		struct worker_ckpt *c = rd->held;
+		rd->held = c->next;
+		worker_send_list(w, c->pkts, &c->peer, c->frontend);
+		free(c);
+	}
+	free(rd);
+}
+
 /* End of a loop iteration: checkpoint what changed, send what may go. */
 void worker_flush(struct worker *w)
 {
@@ -609,6 +654,12 @@ void worker_flush(struct worker *w)
 	w->dirty_head = NULL;
 	if (wt && w->protected_mode)
 		w->stats.ckpt_rounds++;
+	if (wt && w->protected_mode && w->cfg.redis_wait_replicas > 0 &&
+	    !w->wait_degraded) {
+		w->round = calloc(1, sizeof(*w->round));
+		if (w->round)
+			w->round->w = w;
+	}
 	while (wt) {
 		struct worker_tunnel *next = wt->dirty_next;
 		wt->dirty = false;
@@ -616,9 +667,18 @@ void worker_flush(struct worker *w)
 		worker_checkpoint(w, wt);
 		wt = next;
 	}
-	if (w->protected_mode && w->cfg.redis_wait_replicas > 0)
-		statestore_wait(&w->ss, w->cfg.redis_wait_replicas,
-				w->cfg.redis_timeout_ms, NULL, NULL);
+	if (w->round) {
+		struct worker_round *rd = w->round;
+		w->round = NULL;
+		/* Half the command time-out: a missing replica must not look
+		 * like a hung Redis to the statestore's watchdog. */
+		uint32_t ms = w->cfg.redis_timeout_ms / 2;
+		if (rd->n == 0)
+			free(rd);
+		else if (statestore_wait(&w->ss, w->cfg.redis_wait_replicas,
+					 ms ? ms : 1, worker_waited, rd) < 0)
+			worker_waited(rd, -EIO, 0);
+	}
 	worker_metrics_round_end(w);
 	worker_zmq_flush(w);
 }
@@ -821,9 +881,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	}
 	struct statestore_ops ops = {
 		.up = worker_cluster_up, .down = worker_cluster_down, .ctx = w};
-	rc = statestore_init(&w->ss, loop, cfg->redis.host, cfg->redis.port,
-			     cfg->redis_password, cfg->redis_prefix, id,
-			     cfg->redis_timeout_ms, &ops);
+	rc = statestore_init(&w->ss, loop, cfg, id, &ops);
 	if (rc < 0)
 		return rc;
 	worker_cluster_start(w);

@@ -104,6 +104,7 @@ struct worker_stats {
 	uint64_t tunnels_created;  /* SCCRQs that made a tunnel */
 	uint64_t sccrq_duplicate;  /* SCCRQs for a tunnel we already have */
 	uint64_t refused_no_redis; /* new tunnels refused while unprotected */
+	uint64_t wait_short;	   /* WAITs answered by too few replicas */
 	uint64_t refused_no_tid;   /* new tunnels refused: no free tunnel ID */
 	uint64_t tx_packets;	   /* datagrams handed to frontends */
 	uint64_t tx_dropped;	   /* no frontend could take them */
@@ -134,6 +135,8 @@ struct worker {
 	struct ppp_pppd pppd;		/* PPP backend ppp_backend pppd */
 	struct statestore ss;		/* Redis */
 	bool protected_mode;		/* checkpoints are reaching Redis */
+	bool wait_degraded;		/* WAIT came back short: not waiting */
+	struct worker_round *round;	/* this iteration's WAIT round */
 	struct worker_shard *shards;	/* cfg.shard_count entries */
 	unsigned shard_size;		/* tunnel IDs per shard */
 	struct worker_tunnel **tunnels; /* 65536 slots by our tunnel ID */
@@ -192,6 +195,8 @@ void worker_stop(struct worker *w);
 /* SIGTERM: hand every shard to a successor, then stop (worker_stop). */
 void worker_drain(struct worker *w);
 void worker_replay_parked(struct worker *w);
+/* While WAIT is short of replicas: ask ROLE whether they are back. */
+void worker_wait_probe(struct worker *w);
 void worker_free_shard_tunnels(struct worker *w, unsigned shard);
 void worker_log_stats(const struct worker *w, enum log_level level);
 /* After the engine ran on wt outside a packet or its timer (a control

@@ -648,6 +648,28 @@ static void worker_claim_tick(uv_timer_t *h)
 		worker_claim(w);
 }
 
+/* Degraded: is the replica back? ROLE lists the connected replicas. */
+static void worker_role_reply(void *arg, const redisReply *r)
+{
+	struct worker *w = arg;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+	    r->element[2]->type != REDIS_REPLY_ARRAY)
+		return;
+	if ((long long)r->element[2]->elements >= w->cfg.redis_wait_replicas &&
+	    w->wait_degraded) {
+		w->wait_degraded = false;
+		log_info("replicas back: checkpoints wait for them again",
+			 "replicas=%zu", r->element[2]->elements);
+	}
+}
+
+void worker_wait_probe(struct worker *w)
+{
+	const char *role[] = {"ROLE"};
+	if (w->wait_degraded && w->ss.up)
+		statestore_query(&w->ss, worker_role_reply, w, 1, role, NULL);
+}
+
 static void worker_lease_tick(uv_timer_t *h)
 {
 	static unsigned ticks;
@@ -660,6 +682,8 @@ static void worker_lease_tick(uv_timer_t *h)
 	if (!w->ss.up || w->stopping)
 		return;
 	worker_renew_all(w);
+	if (ticks % WORKER_FRONTEND_REFRESH_TICKS == 0)
+		worker_wait_probe(w);
 	statestore_key(&w->ss, alive, sizeof(alive), "worker:%s:alive", w->id);
 	snprintf(ttl, sizeof(ttl), "%u", w->cfg.lease_ttl_ms);
 	const char *set[] = {"SET", alive, "1", "PX", ttl};

@@ -313,6 +313,15 @@ static void wm_checkpoints(const struct worker *w, struct metrics *m)
 		   "Redis connections dropped for not answering", r->timeouts);
 	wm_gauge(m, "tandem_worker_redis_up",
 		 "1 when connected to Redis with the scripts loaded", w->ss.up);
+	wm_counter(m, "tandem_worker_redis_not_primary_total",
+		   "Redis connections dropped: the server was a replica",
+		   r->not_primary);
+	wm_counter(m, "tandem_worker_checkpoint_wait_short_total",
+		   "WAITs (redis_wait_replicas) answered by too few replicas",
+		   w->stats.wait_short);
+	wm_gauge(m, "tandem_worker_replication_degraded",
+		 "1 while checkpoints go on without waiting for replicas",
+		 w->wait_degraded);
 	wm_gauge(m, "tandem_worker_protected",
 		 "1 when checkpoints reach Redis (0: serving from memory)",
 		 w->protected_mode);

@@ -67,10 +67,14 @@ int main(int argc, char **argv)
 	}
 	uint16_t port = (uint16_t)atoi(argv[1]);
 	loop = uv_default_loop();
-	statestore_init(&a, loop, "127.0.0.1", port, "", "chk", "wa", 1000,
-			NULL);
-	statestore_init(&b, loop, "127.0.0.1", port, "", "chk", "wb", 1000,
-			NULL);
+	struct config cfg;
+	config_defaults(&cfg);
+	cfg.redis.port = port;
+	snprintf(cfg.redis.host, sizeof(cfg.redis.host), "127.0.0.1");
+	snprintf(cfg.redis_prefix, sizeof(cfg.redis_prefix), "chk");
+	cfg.redis_timeout_ms = 1000;
+	statestore_init(&a, loop, &cfg, "wa", NULL);
+	statestore_init(&b, loop, &cfg, "wb", NULL);
 	expect("both clients connect and load the scripts",
 	       wait_up(&a) && wait_up(&b));
 

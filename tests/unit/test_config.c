@@ -130,7 +130,7 @@ static void test_table(void **state)
 			    strncmp(d, config_type_name(k->type),
 				    strlen(config_type_name(k->type))) == 0);
 	}
-	assert_int_equal(n, 30);
+	assert_int_equal(n, 32);
 	assert_null(config_key_find("nope"));
 	assert_null(config_key_find(NULL));
 	/* the two keys of each cross-key rule reload alike, so a reload
@@ -406,6 +406,37 @@ static void test_address(void **state)
 	bad("\nmetrics_listen 9101",
 	    "t.conf:2: metrics_listen: \"9101\" is not host:port (examples: "
 	    "127.0.0.1:6379, [::1]:6379, localhost:6379)");
+}
+
+static void test_address_list(void **state)
+{
+	struct config c;
+	(void)state;
+	c = ok("redis_sentinels \"\"\n");
+	assert_int_equal(c.redis_sentinels.n, 0);
+	c = ok("redis_sentinels 192.0.2.11:26379,192.0.2.12:26379, "
+	       "[2001:db8::3]:26380\n");
+	assert_int_equal(c.redis_sentinels.n, 3);
+	assert_string_equal(c.redis_sentinels.addr[0].host, "192.0.2.11");
+	assert_int_equal(c.redis_sentinels.addr[1].port, 26379);
+	assert_string_equal(c.redis_sentinels.addr[2].host, "2001:db8::3");
+	assert_int_equal(c.redis_sentinels.addr[2].port, 26380);
+	assert_string_equal(c.redis_sentinels.text,
+			    "192.0.2.11:26379,192.0.2.12:26379, "
+			    "[2001:db8::3]:26380");
+	bad("redis_sentinels 192.0.2.11:26379,,192.0.2.12:26379",
+	    "t.conf:1: redis_sentinels: empty item in the address list "
+	    "(write a,b,c)");
+	bad("redis_sentinels 192.0.2.11:26379,",
+	    "t.conf:1: redis_sentinels: the address list ends with a comma");
+	bad("redis_sentinels 192.0.2.11:26379 192.0.2.12:26379",
+	    "t.conf:1: redis_sentinels: separate the addresses with commas");
+	bad("redis_sentinels 192.0.2.11:26379,192.0.2.12",
+	    "t.conf:1: redis_sentinels: \"192.0.2.12\" is not host:port "
+	    "(examples: 127.0.0.1:6379, [::1]:6379, localhost:6379)");
+	bad("redis_sentinels localhost:1,localhost:2,localhost:3,localhost:4,"
+	    "localhost:5,localhost:6,localhost:7,localhost:8,localhost:9",
+	    "t.conf:1: redis_sentinels: more than 8 addresses");
 }
 
 static void test_zmq(void **state)
@@ -735,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_address_list),
 		cmocka_unit_test(test_zmq),
 		cmocka_unit_test(test_enum),
 		cmocka_unit_test(test_unknown_and_duplicate),
