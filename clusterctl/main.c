@@ -47,6 +47,7 @@ static void usage(FILE *f)
 		   "(Redis address, prefix, shards)\n"
 		   "  -j, --json         JSON output (field names: "
 		   "docs/CLUSTERCTL.md)\n"
+		   "  -V, --version      print the build's version\n"
 		   "  -h, --help         this text\n"
 		   "subcommands:\n");
 	for (size_t i = 0; i < CC_N_CMDS; i++)
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct cc cc;
@@ -72,7 +74,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int c;
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	while ((c = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -82,6 +84,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return CC_EXIT_OK;
+		case 'V':
+			printf("clusterctl %s\n", TANDEM_VERSION);
 			return CC_EXIT_OK;
 		default:
 			usage(stderr);

@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		   "(default: <hostname>-<pid>)\n"
 		   "  -m, --metrics ADDR:PORT  serve /metrics there instead "
 		   "of at metrics_listen\n"
+		   "  -V, --version      print the build's version\n"
 		   "  -h, --help         this text\n");
 }
 
@@ -30,12 +31,13 @@ int main(int argc, char **argv)
 		{"id", required_argument, NULL, 'i'},
 		{"metrics", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = NULL, *metrics = NULL;
 	char id[FRONTEND_ID_MAX] = "";
 	int c;
-	while ((c = getopt_long(argc, argv, "c:i:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:m:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -53,6 +55,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("%s %s\n", "tandem-frontend", TANDEM_VERSION);
 			return 0;
 		default:
 			usage(stderr);
