@@ -6,7 +6,8 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev clang-format
 	libuv1-dev libzmq3-dev libhiredis-dev libmicrohttpd-dev libcmocka-dev
 	redis-server tshark xl2tpd iproute2 procps python3-redis python3-zmq curl jq
-	ppp user-mode-linux kmod iputils-ping
+	ppp user-mode-linux kmod iputils-ping keepalived
+	systemd # systemd-analyze: tests/integration/test_systemd_units.sh
 )
 missing=()
 for p in "${PKGS[@]}"; do
