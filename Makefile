@@ -161,8 +161,9 @@ asan:
 # any crash input is copied to tests/fuzz/regress/<target>/ to be kept.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer
-# lib/metrics_http.c serves HTTP on a libuv loop: not pure, not fuzzed.
-FUZZ_LIB_SRCS := $(filter-out lib/metrics_http.c,$(wildcard lib/*.c))
+# lib/metrics_http.c and lib/redis_locate.c do I/O on libuv and hiredis:
+# not pure, not fuzzed, and the fuzz build links neither library.
+FUZZ_LIB_SRCS := $(filter-out lib/metrics_http.c lib/redis_locate.c,$(wildcard lib/*.c))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard lib/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS)
