@@ -298,7 +298,7 @@ static int ppp_pppd_start(struct ppp_pppd_sess *ps)
 	const struct session *s = ps->s;
 	struct termios tio;
 	int master = -1, slave = -1, rc;
-	char ipparam[16], addrs[40], loc[16], rem[16];
+	char ipparam[16], addrs[40], loc[16], rem[16], report[128];
 	const char *argv[24];
 	int argc = 0;
 
@@ -345,6 +345,18 @@ static int ppp_pppd_start(struct ppp_pppd_sess *ps)
 	if (s->calling_number[0]) {
 		argv[argc++] = "remotenumber";
 		argv[argc++] = s->calling_number;
+	}
+	if (b->rep_on) {
+		/* Our hook instead of /etc/ppp/ip-up (which it runs in turn):
+		 * it reports what IPCP settled on to the socket named in its
+		 * environment. Both are privileged options (we are root), so
+		 * no options file can change them. */
+		snprintf(report, sizeof(report), "TANDEM_REPORT=%s",
+			 b->rep.name);
+		argv[argc++] = "ip-up-script";
+		argv[argc++] = b->cfg.hook_path;
+		argv[argc++] = "set";
+		argv[argc++] = report;
 	}
 	argv[argc] = NULL;
 
@@ -456,6 +468,83 @@ int ppp_pppd_handover(struct ppp_pppd *b, int sock, struct session *s)
 	return 0;
 }
 
+int ppp_pppd_session_pid(const struct session *s)
+{
+	const struct ppp_pppd_sess *ps = s->ppp;
+	if (!ps || ps->handed)
+		return 0;
+	if (ps->proc_on)
+		return ps->proc.pid;
+	return ps->adopted ? ps->adopted_pid : 0;
+}
+
+static void ppp_pppd_set_addrs(struct session *s, uint32_t local,
+			       uint32_t remote)
+{
+	s->ppp_family = 4;
+	memset(s->ppp_local, 0, sizeof(s->ppp_local));
+	memset(s->ppp_remote, 0, sizeof(s->ppp_remote));
+	for (int i = 0; i < 4; i++) {
+		s->ppp_local[i] = (uint8_t)(local >> (24 - 8 * i));
+		s->ppp_remote[i] = (uint8_t)(remote >> (24 - 8 * i));
+	}
+}
+
+/* The ip-up hook of session (m->tid, m->sid)'s pppd says what IPCP
+ * negotiated: what pppd settled on wins over what we asked for (a radius
+ * Framed-IP-Address, say), so it goes into the record, and a pool address
+ * it replaces goes back to the pool. */
+static enum ppp_report_result ppp_pppd_report(void *ctx,
+					      const struct ppp_report_msg *m)
+{
+	struct ppp_pppd *b = ctx;
+	struct session *s =
+		b->ops.find ? b->ops.find(b->ops.ctx, m->tid, m->sid) : NULL;
+	char loc[16], rem[16], was[16] = "-", owner[16];
+	uint32_t old_remote = 0;
+	if (!s || !s->ppp)
+		return PPP_REPORT_UNKNOWN_SESSION;
+	/* Only the pppd we run for the session: a late report from one that
+	 * ended, or from anything else, must not move its addresses. */
+	if (ppp_pppd_session_pid(s) != m->pid)
+		return PPP_REPORT_WRONG_PID;
+	ppp_pool_addr_text(m->local, loc, sizeof(loc));
+	ppp_pool_addr_text(m->remote, rem, sizeof(rem));
+	uint8_t l4[4] = {(uint8_t)(m->local >> 24), (uint8_t)(m->local >> 16),
+			 (uint8_t)(m->local >> 8), (uint8_t)m->local};
+	uint8_t r4[4] = {(uint8_t)(m->remote >> 24), (uint8_t)(m->remote >> 16),
+			 (uint8_t)(m->remote >> 8), (uint8_t)m->remote};
+	if (s->ppp_family == 4 && memcmp(s->ppp_local, l4, 4) == 0 &&
+	    memcmp(s->ppp_remote, r4, 4) == 0) {
+		log_debug("pppd confirmed the PPP addresses",
+			  "tid=%u sid=%u local=%s remote=%s ifname=%s", m->tid,
+			  m->sid, loc, rem, LOG_Q(m->ifname));
+		return PPP_REPORT_UNCHANGED;
+	}
+	bool pooled = ppp_pppd_in_pool(b, s, &old_remote);
+	if (s->ppp_family == 4)
+		snprintf(was, sizeof(was), "%u.%u.%u.%u", s->ppp_remote[0],
+			 s->ppp_remote[1], s->ppp_remote[2], s->ppp_remote[3]);
+	ppp_pppd_set_addrs(s, m->local, m->remote);
+	tunnel_session_changed(s->tunnel, s); /* into the next checkpoint */
+	log_info("PPP addresses learned from pppd",
+		 "tid=%u sid=%u local=%s remote=%s ifname=%s pid=%d was=%s",
+		 m->tid, m->sid, loc, rem, LOG_Q(m->ifname), (int)m->pid, was);
+	if (pooled && old_remote != m->remote) {
+		/* The pool's address is not in use: give it back. */
+		snprintf(owner, sizeof(owner), "%u/%u", m->tid, m->sid);
+		ppp_pool_release(b->ss, &b->cfg.pool, old_remote, owner);
+		b->stats.pool_replaced++;
+	}
+	uint32_t in;
+	if (ppp_pppd_in_pool(b, s, &in) && in != old_remote)
+		log_warn("negotiated address lies in ppp_pool: the pool may "
+			 "give it to another session",
+			 "tid=%u sid=%u remote=%s pool=%s", m->tid, m->sid, rem,
+			 LOG_Q(b->cfg.pool.name));
+	return PPP_REPORT_LEARNED;
+}
+
 /* Refusal causes that pass (RFC 2661 4.4.2 result 4) or not (5). */
 static uint16_t ppp_pppd_refusal(int rc)
 {
@@ -490,14 +579,7 @@ static void ppp_pppd_alloc_done(void *arg, int status, uint32_t addr)
 		/* The call was accepted: clear it, "try later" (4.4.2). */
 		ppp_pppd_hangup(ps, L2TP_CDN_NO_FACILITIES_TEMP, 0);
 	} else {
-		uint32_t loc = b->cfg.pool.local;
-		s->ppp_family = 4;
-		memset(s->ppp_local, 0, sizeof(s->ppp_local));
-		memset(s->ppp_remote, 0, sizeof(s->ppp_remote));
-		for (int i = 0; i < 4; i++) {
-			s->ppp_local[i] = (uint8_t)(loc >> (24 - 8 * i));
-			s->ppp_remote[i] = (uint8_t)(addr >> (24 - 8 * i));
-		}
+		ppp_pppd_set_addrs(s, b->cfg.pool.local, addr);
 		tunnel_session_changed(s->tunnel, s); /* pinned in Redis */
 		log_info("PPP address assigned", "tid=%u sid=%u remote=%s",
 			 ps->tid, ps->sid, txt);
@@ -648,6 +730,22 @@ void ppp_pppd_init(struct ppp_pppd *b, uv_loop_t *loop, struct statestore *ss,
 				 "renegotiate",
 				 "err=%s", LOG_Q(strerror(-rc)));
 	}
+	if (!cfg->handover_id[0] || !cfg->hook_path[0])
+		return;
+	if (access(cfg->hook_path, X_OK) != 0) {
+		log_warn("no pppd ip-up hook: addresses pppd negotiates stay "
+			 "unknown",
+			 "hook=%s err=%s", LOG_Q(cfg->hook_path),
+			 LOG_Q(strerror(errno)));
+		return;
+	}
+	int rc = ppp_report_listen(&b->rep, loop, cfg->handover_prefix,
+				   cfg->handover_id, ppp_pppd_report, b);
+	b->rep_on = rc == 0;
+	if (rc < 0)
+		log_warn("no pppd report socket: addresses pppd negotiates "
+			 "stay unknown",
+			 "err=%s", LOG_Q(strerror(-rc)));
 }
 
 void ppp_pppd_free(struct ppp_pppd *b)
@@ -655,6 +753,9 @@ void ppp_pppd_free(struct ppp_pppd *b)
 	if (b->ho_on)
 		ppp_handover_close(&b->ho);
 	b->ho_on = false;
+	if (b->rep_on)
+		ppp_report_close(&b->rep);
+	b->rep_on = false;
 }
 
 struct ppp_backend ppp_pppd_backend(struct ppp_pppd *b)

@@ -1,9 +1,10 @@
 /* The pppd PPP backend: one pppd per established session, on a pty whose
  * master the worker holds. Frames go between the L2TP data channel and the
  * pty in async HDLC framing (lib/hdlc.c), as xl2tpd does; the subscriber's
- * address comes from a cluster-wide pool (statestore/ppp_pool.c) and is kept
- * in the session record, so a new owner after a takeover starts pppd again
- * with the same addresses. */
+ * address comes from a cluster-wide pool (statestore/ppp_pool.c), or pppd
+ * negotiates it and its ip-up hook reports it (ppp_report.c); either way it
+ * is kept in the session record, so a new owner after a takeover starts
+ * pppd again with the same addresses. */
 #ifndef TANDEM_PPP_PPPD_H
 #define TANDEM_PPP_PPPD_H
 
@@ -15,6 +16,7 @@
 #include "lns.h"
 #include "ppp_handover.h"
 #include "ppp_pool.h"
+#include "ppp_report.h"
 #include "statestore.h"
 
 #define PPP_PPPD_FRAME_MAX 4096 /* longest PPP frame relayed (MRU) */
@@ -25,6 +27,7 @@ struct ppp_pppd_cfg {
 	char dev_ppp[64];	   /* checked at start: "/dev/ppp" */
 	char handover_prefix[256]; /* hand-over socket name: cluster prefix */
 	char handover_id[64];	   /* and worker ID; "" = no hand-over */
+	char hook_path[256];	   /* ip-up hook (tandem-ip-up); "" = none */
 	bool have_pool;		   /* pool below is set */
 	struct ppp_pool pool;	   /* subscriber addresses */
 };
@@ -36,6 +39,9 @@ struct ppp_pppd_ops {
 	 * close runs inside this call. */
 	void (*hangup)(void *ctx, struct session *s, uint16_t result,
 		       uint16_t error);
+	/* The session (tid, sid) if this worker holds it now (shard owned,
+	 * tunnel alive), else NULL: for the ip-up hook's reports. */
+	struct session *(*find)(void *ctx, uint16_t tid, uint16_t sid);
 	void *ctx;
 };
 
@@ -53,6 +59,7 @@ struct ppp_pppd_stats {
 	uint64_t bad_framing;	 /* ... runts, aborts, too long */
 	uint64_t pool_allocs;	 /* addresses taken from the pool */
 	uint64_t pool_failed;	 /* allocations that failed */
+	uint64_t pool_replaced;	 /* given back: pppd negotiated another */
 	uint64_t handed;	 /* ptys passed to a successor */
 	uint64_t adopted;	 /* ptys taken over from a predecessor */
 };
@@ -68,7 +75,9 @@ struct ppp_pppd {
 	struct ppp_pppd_sess *sessions; /* every live per-session state */
 	struct ppp_handover ho;		/* ptys handed to us */
 	bool ho_on;			/* ho is listening */
-	struct ppp_pppd_stats stats;	/* counters */
+	struct ppp_report rep;		/* the ip-up hook's reports */
+	bool rep_on;		     /* rep is listening: pppd gets the hook */
+	struct ppp_pppd_stats stats; /* counters */
 };
 
 /* Prepare b. Logs an error and makes every open fail with -ENODEV when
@@ -76,7 +85,8 @@ struct ppp_pppd {
 void ppp_pppd_init(struct ppp_pppd *b, uv_loop_t *loop, struct statestore *ss,
 		   const struct ppp_pppd_cfg *cfg,
 		   const struct ppp_pppd_ops *ops);
-/* Close the hand-over socket (sessions are ended by the tunnels). */
+/* Close the hand-over and report sockets (sessions are ended by the
+ * tunnels). */
 void ppp_pppd_free(struct ppp_pppd *b);
 /* A backend whose ctx is b. */
 struct ppp_backend ppp_pppd_backend(struct ppp_pppd *b);
@@ -85,6 +95,9 @@ struct ppp_backend ppp_pppd_backend(struct ppp_pppd *b);
  * pass session s's pty so the successor relays for the same pppd. 0, or
  * -errno (not passed: the session's pppd ends as on a takeover). */
 int ppp_pppd_handover(struct ppp_pppd *b, int sock, struct session *s);
+
+/* The pid of session s's pppd (ours or adopted), or 0 (none). */
+int ppp_pppd_session_pid(const struct session *s);
 
 /* The CDN for a pppd that ended by itself with exit status `status` or by
  * signal `signum` (pppd(8) EXIT STATUS; RFC 2661 4.4.2). */

@@ -383,6 +383,17 @@ static void wm_cluster(const struct worker *w, struct metrics *m)
 		 w->draining);
 }
 
+static void wm_ppp(const struct worker *w, struct metrics *m)
+{
+	struct metrics_family *f = metrics_family(
+		m, "tandem_worker_ppp_reports_total", METRICS_COUNTER,
+		"Address reports from pppd's ip-up hook (ppp_backend pppd): "
+		"learned or unchanged, else why they were dropped");
+	for (unsigned i = 0; i < PPP_REPORT__COUNT; i++)
+		metrics_add1(f, (double)w->pppd.rep.results[i], "result",
+			     ppp_report_result_name(i));
+}
+
 static void worker_metrics_collect(void *arg, struct metrics *m)
 {
 	const struct worker *w = arg;
@@ -397,6 +408,7 @@ static void worker_metrics_collect(void *arg, struct metrics *m)
 	wm_tunnels(w, m, &k);
 	wm_checkpoints(w, m);
 	wm_cluster(w, m);
+	wm_ppp(w, m);
 }
 
 int worker_metrics_start(struct worker *w, const struct config_addr *addr,

@@ -1,12 +1,47 @@
 /* The worker's side of the PPP backends: picks one from the configuration
  * (ppp_backend), parses the address pool, sends the data messages pppd
- * produces, and clears a session whose pppd ended. */
+ * produces, clears a session whose pppd ended, and finds the session an
+ * ip-up hook reports on. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "worker.h"
+
+/* The ip-up hook's reports name a session: ours only while the shard is
+ * held and the tunnel alive (a worker that lost the shard is fenced). */
+static struct session *worker_ppp_find(void *ctx, uint16_t tid, uint16_t sid)
+{
+	struct worker *w = ctx;
+	struct worker_tunnel *wt = w->tunnels[tid];
+	if (!wt || wt->freeing || tunnel_is_dead(&wt->t))
+		return NULL;
+	const struct worker_shard *sh = &w->shards[wt->shard];
+	if (!sh->owned || sh->confirming)
+		return NULL;
+	return tunnel_session_find(&wt->t, sid);
+}
+
+/* bin/tandem-ip-up next to this worker's binary (make install puts every
+ * binary in one directory), or "" when it cannot be found. */
+static void worker_ppp_hook_path(char *buf, size_t len)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	int m = snprintf(buf, len, "%s/tandem-ip-up", exe);
+	if (m < 0 || (size_t)m >= len)
+		buf[0] = '\0';
+}
 
 /* pppd ended: CDN to the LAC, and the tunnel's timer re-armed for it. */
 static void worker_ppp_hangup(void *ctx, struct session *s, uint16_t result,
@@ -61,12 +96,15 @@ int worker_ppp_init(struct worker *w, struct ppp_backend *out)
 	snprintf(pc.handover_prefix, sizeof(pc.handover_prefix), "%s",
 		 c->redis_prefix);
 	snprintf(pc.handover_id, sizeof(pc.handover_id), "%s", w->id);
-	struct ppp_pppd_ops ops = {.hangup = worker_ppp_hangup, .ctx = w};
+	worker_ppp_hook_path(pc.hook_path, sizeof(pc.hook_path));
+	struct ppp_pppd_ops ops = {
+		.hangup = worker_ppp_hangup, .find = worker_ppp_find, .ctx = w};
 	ppp_pppd_init(&w->pppd, w->loop, &w->ss, &pc, &ops);
 	*out = ppp_pppd_backend(&w->pppd);
-	log_info("PPP backend pppd", "pppd=%s options=%s pool=%s",
+	log_info("PPP backend pppd", "pppd=%s options=%s pool=%s hook=%s",
 		 LOG_Q(pc.pppd_path), LOG_Q(pc.options_path),
-		 LOG_Q(pc.have_pool ? pc.pool.name : "-"));
+		 LOG_Q(pc.have_pool ? pc.pool.name : "-"),
+		 LOG_Q(w->pppd.rep_on ? pc.hook_path : "-"));
 	return 0;
 }
 

@@ -2,8 +2,9 @@
  * script on the pty that echoes what it reads (frames go to "pppd" HDLC
  * framed and come back as L2TP data messages) or exits with a pppd status
  * (the session is cleared with the matching CDN). Checks that every child is
- * reaped, every handle closed and no descriptor leaked; plus the pool
- * parser, the exit-status table and the PPP addresses in session records. */
+ * reaped, every handle closed and no descriptor leaked; the ip-up hook's
+ * reports; plus the pool parser, the exit-status table and the PPP
+ * addresses in session records. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +41,7 @@ struct fake {
 	unsigned hangups;	/* sessions cleared by pppd's end */
 	uint16_t result, error; /* the last hangup's CDN */
 	char script[64];	/* the stand-in pppd */
+	unsigned dirtied;	/* tunnel marked for a checkpoint */
 };
 
 static void fake_output(void *ctx, struct tunnel *t, const uint8_t *pkt,
@@ -63,8 +67,16 @@ static void fake_output_data(void *ctx, struct tunnel *t, const uint8_t *pkt,
 
 static void fake_dirty(void *ctx, struct tunnel *t)
 {
-	(void)ctx;
+	struct fake *f = ctx;
 	(void)t;
+	f->dirtied++;
+}
+
+/* The worker's lookup for the ip-up hook's reports: our one session. */
+static struct session *fake_find(void *ctx, uint16_t tid, uint16_t sid)
+{
+	struct fake *f = ctx;
+	return tid == f->t.tid ? tunnel_session_find(&f->t, sid) : NULL;
 }
 
 static void fake_random(void *ctx, uint8_t *buf, size_t len)
@@ -130,8 +142,11 @@ static void fake_setup_ho(struct fake *f, const char *body, const char *dev,
 		snprintf(pc.handover_prefix, sizeof(pc.handover_prefix),
 			 "test%d", (int)getpid());
 		snprintf(pc.handover_id, sizeof(pc.handover_id), "%s", ho_id);
+		/* any executable will do: the stand-in pppd never runs it */
+		snprintf(pc.hook_path, sizeof(pc.hook_path), "%s", f->script);
 	}
-	struct ppp_pppd_ops ops = {.hangup = fake_hangup, .ctx = f};
+	struct ppp_pppd_ops ops = {
+		.hangup = fake_hangup, .find = fake_find, .ctx = f};
 	ppp_pppd_init(&f->b, &f->loop, NULL, &pc, &ops);
 	f->env = (struct lns_env){.cfg = &f->cfg,
 				  .ppp = ppp_pppd_backend(&f->b),
@@ -321,6 +336,118 @@ static void test_handover(void **state)
 	assert_int_equal(count_fds(), fds);
 }
 
+/* One report to worker f's report socket from sock; the answer. */
+static void report(struct fake *f, int sock, const char *text, char *reply,
+		   size_t len)
+{
+	uv_timer_t keep; /* the report handle is unref'd */
+	uv_timer_init(&f->loop, &keep);
+	uv_timer_start(&keep, noop_timer, 1, 1);
+	assert_int_equal(send(sock, text, strlen(text), 0),
+			 (ssize_t)strlen(text));
+	ssize_t n = -1;
+	for (int i = 0; i < 500 && n < 0; i++) {
+		uv_run(&f->loop, UV_RUN_ONCE);
+		n = recv(sock, reply, len - 1, MSG_DONTWAIT);
+	}
+	uv_close((uv_handle_t *)&keep, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_true(n > 0);
+	reply[n] = '\0';
+}
+
+/* pppd's ip-up hook reports what IPCP negotiated: pppd is told to run the
+ * hook and where to report; the worker takes the addresses of its own
+ * pppd's session only, marks the session for a checkpoint, and counts and
+ * answers every report. */
+static void test_report(void **state)
+{
+	static struct fake f;
+	char body[256], args[64], line[512], want[128], text[256], reply[64];
+	struct sockaddr_un a;
+	socklen_t alen;
+	(void)state;
+	int fds = count_fds();
+	snprintf(args, sizeof(args), "/tmp/tandem-fake-args-%d", (int)getpid());
+	snprintf(body, sizeof(body),
+		 "echo \"$@\" > %s; exec cat >&0 2>/dev/null", args);
+	unlink(args);
+	fake_setup_ho(&f, body, "/dev/null", "r");
+	assert_true(f.b.rep_on);
+	assert_int_equal(f.env.ppp.open(f.env.ppp.ctx, f.s), 0);
+	int pid = ppp_pppd_session_pid(f.s);
+	assert_true(pid > 0);
+	/* pppd's command line names the hook and the socket */
+	FILE *fp = NULL;
+	for (int i = 0; i < 500 && !(fp && fgets(line, sizeof(line), fp));
+	     i++) {
+		if (fp)
+			fclose(fp);
+		usleep(10000);
+		fp = fopen(args, "r");
+	}
+	assert_non_null(fp);
+	fclose(fp);
+	unlink(args);
+	snprintf(
+		want, sizeof(want),
+		"ip-up-script %s set TANDEM_REPORT=@tandem-ppp-report/test%d/r",
+		f.script, (int)getpid());
+	assert_non_null(strstr(line, want));
+	assert_non_null(
+		strstr(line, "ipparam 513/9 198.51.100.1:198.51.100.7"));
+
+	int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un self = {.sun_family = AF_UNIX};
+	assert_int_equal(
+		bind(sock, (struct sockaddr *)&self, sizeof(sa_family_t)), 0);
+	assert_int_equal(ppp_report_msg_sockaddr(f.b.rep.name, &a, &alen), 0);
+	assert_int_equal(connect(sock, (struct sockaddr *)&a, alen), 0);
+	report(&f, sock, "garbage", reply, sizeof(reply));
+	assert_string_equal(reply, "1 error malformed");
+	struct ppp_report_msg m = {.tid = 513,
+				   .sid = 9,
+				   .pid = pid + 1,
+				   .local = 0xc0000201,	 /* 192.0.2.1 */
+				   .remote = 0xc6336432, /* 198.51.100.50 */
+				   .ifname = "ppp7"};
+	assert_true(ppp_report_msg_encode(&m, text, sizeof(text)) > 0);
+	report(&f, sock, text, reply, sizeof(reply));
+	assert_string_equal(reply, "1 error wrong_pid");
+	m.pid = pid;
+	m.sid = 10;
+	assert_true(ppp_report_msg_encode(&m, text, sizeof(text)) > 0);
+	report(&f, sock, text, reply, sizeof(reply));
+	assert_string_equal(reply, "1 error unknown_session");
+	/* nothing moved so far */
+	assert_memory_equal(f.s->ppp_remote, ((uint8_t[]){198, 51, 100, 7}), 4);
+	m.sid = 9;
+	unsigned dirtied = f.dirtied;
+	f.s->dirty = false;
+	assert_true(ppp_report_msg_encode(&m, text, sizeof(text)) > 0);
+	report(&f, sock, text, reply, sizeof(reply));
+	assert_string_equal(reply, "1 ok learned");
+	assert_int_equal(f.s->ppp_family, 4);
+	assert_memory_equal(f.s->ppp_local, ((uint8_t[]){192, 0, 2, 1}), 4);
+	assert_memory_equal(f.s->ppp_remote, ((uint8_t[]){198, 51, 100, 50}),
+			    4);
+	assert_true(f.s->dirty);
+	assert_true(f.dirtied > dirtied);
+	report(&f, sock, text, reply, sizeof(reply));
+	assert_string_equal(reply, "1 ok unchanged");
+	assert_int_equal(f.b.rep.results[PPP_REPORT_LEARNED], 1);
+	assert_int_equal(f.b.rep.results[PPP_REPORT_UNCHANGED], 1);
+	assert_int_equal(f.b.rep.results[PPP_REPORT_MALFORMED], 1);
+	assert_int_equal(f.b.rep.results[PPP_REPORT_WRONG_PID], 1);
+	assert_int_equal(f.b.rep.results[PPP_REPORT_UNKNOWN_SESSION], 1);
+	assert_int_equal(f.b.rep.results[PPP_REPORT_DENIED], 0);
+	close(sock);
+	tunnel_session_close(&f.t, f.s, 3, 0, 0);
+	fake_teardown(&f);
+	assert_int_equal(f.hangups, 0);
+	assert_int_equal(count_fds(), fds);
+}
+
 static void test_no_dev_ppp(void **state)
 {
 	static struct fake f;
@@ -426,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_pppd_exit_clears_session),
 		cmocka_unit_test(test_detach_on_free),
 		cmocka_unit_test(test_handover),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_no_dev_ppp),
 		cmocka_unit_test(test_exit_result),
 		cmocka_unit_test(test_pool_parse),
