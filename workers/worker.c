@@ -38,13 +38,18 @@ struct worker_ckpt {
 	struct worker_ckpt *next;	    /* round->held */
 };
 
-/* One loop iteration's checkpoints under redis_wait_replicas: answered
- * checkpoints keep their packets until WAIT says the replicas have them,
- * so a failover to a replica never loses state a peer has already seen. */
+/* Checkpoints under redis_wait_replicas: answered checkpoints keep their
+ * packets until WAIT says the replicas have them, so a failover to a
+ * replica never loses state a peer has already seen. One WAIT at a time:
+ * WAIT blocks the connection (up to its time-out when a replica is
+ * missing), so the loop iterations that checkpoint while one is out join
+ * one round (w->wait_next) whose WAIT goes when the first answers; it
+ * covers every write sent before it. */
 struct worker_round {
 	struct worker *w;
 	struct worker_ckpt *held; /* answered, waiting for WAIT */
 	unsigned n;		  /* checkpoints in the round */
+	int asked;		  /* replicas its WAIT asked for */
 };
 
 static void worker_send_list(struct worker *w, struct worker_pkt *p,
@@ -621,11 +626,14 @@ static void worker_env_random(void *ctx, uint8_t *buf, size_t len)
 /* WAIT answered (or the link was lost, like a lost checkpoint): what the
  * round held may go. Fewer replicas than asked: the primary has lost its
  * replica; go on unreplicated rather than stop, and say so. */
+static void worker_wait_send(struct worker *w, struct worker_round *rd);
+
 static void worker_waited(void *arg, int status, int64_t value)
 {
 	struct worker_round *rd = arg;
 	struct worker *w = rd->w;
-	if (status == 0 && value < w->cfg.redis_wait_replicas) {
+	w->wait_in_flight = false;
+	if (status == 0 && rd->asked > 0 && value < rd->asked) {
 		w->stats.wait_short++;
 		if (!w->wait_degraded)
 			log_warn("checkpoints not replicated: too few replicas "
@@ -641,6 +649,25 @@ static void worker_waited(void *arg, int status, int64_t value)
 		free(c);
 	}
 	free(rd);
+	/* The iterations that checkpointed meanwhile: their WAIT now. */
+	struct worker_round *next = w->wait_next;
+	w->wait_next = NULL;
+	if (next)
+		worker_wait_send(w, next);
+}
+
+/* WAIT for round rd (which has checkpoints in flight). Degraded: WAIT 0,
+ * answered at once, only to release what rd holds in order. */
+static void worker_wait_send(struct worker *w, struct worker_round *rd)
+{
+	/* Half the command time-out: a missing replica must not look like a
+	 * hung Redis to the statestore's watchdog. */
+	uint32_t ms = w->cfg.redis_timeout_ms / 2;
+	rd->asked = w->wait_degraded ? 0 : w->cfg.redis_wait_replicas;
+	w->wait_in_flight = true;
+	if (statestore_wait(&w->ss, rd->asked, ms ? ms : 1, worker_waited, rd) <
+	    0)
+		worker_waited(rd, -EIO, 0);
 }
 
 /* End of a loop iteration: checkpoint what changed, send what may go. */
@@ -655,8 +682,11 @@ void worker_flush(struct worker *w)
 	if (wt && w->protected_mode)
 		w->stats.ckpt_rounds++;
 	if (wt && w->protected_mode && w->cfg.redis_wait_replicas > 0 &&
-	    !w->wait_degraded) {
-		w->round = calloc(1, sizeof(*w->round));
+	    (!w->wait_degraded || w->wait_next)) {
+		/* a WAIT is out: join the round that waits for the next one */
+		w->round = w->wait_next ? w->wait_next
+					: calloc(1, sizeof(*w->round));
+		w->wait_next = NULL;
 		if (w->round)
 			w->round->w = w;
 	}
@@ -670,14 +700,13 @@ void worker_flush(struct worker *w)
 	if (w->round) {
 		struct worker_round *rd = w->round;
 		w->round = NULL;
-		/* Half the command time-out: a missing replica must not look
-		 * like a hung Redis to the statestore's watchdog. */
-		uint32_t ms = w->cfg.redis_timeout_ms / 2;
 		if (rd->n == 0)
 			free(rd);
-		else if (statestore_wait(&w->ss, w->cfg.redis_wait_replicas,
-					 ms ? ms : 1, worker_waited, rd) < 0)
-			worker_waited(rd, -EIO, 0);
+		else if (w->wait_in_flight)
+			w->wait_next =
+				rd; /* its WAIT goes when that one answers */
+		else
+			worker_wait_send(w, rd);
 	}
 	worker_metrics_round_end(w);
 	worker_zmq_flush(w);

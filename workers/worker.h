@@ -137,6 +137,8 @@ struct worker {
 	bool protected_mode;		/* checkpoints are reaching Redis */
 	bool wait_degraded;		/* WAIT came back short: not waiting */
 	struct worker_round *round;	/* this iteration's WAIT round */
+	struct worker_round *wait_next; /* rounds waiting for the WAIT out */
+	bool wait_in_flight;		/* a WAIT awaits its answer */
 	struct worker_shard *shards;	/* cfg.shard_count entries */
 	unsigned shard_size;		/* tunnel IDs per shard */
 	struct worker_tunnel **tunnels; /* 65536 slots by our tunnel ID */

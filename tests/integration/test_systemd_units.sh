@@ -92,9 +92,9 @@ check "frontend: exposure at most 2.0 (systemd-analyze security)" exposure "$FRO
 check "worker: exposure at most 3.0 (systemd-analyze security)" exposure "$WORKER_UNIT" 30
 
 # ---- What verify does not judge: how the units fit together.
-key() { # key FILE KEY: every value of KEY=, one a line
-	sed -n "s/^$2=//p" "$1"
-}
+. "$TOP/tests/lib/systemd_unit.sh" # key, expand, load_env, command_of, privs, secs
+UNIT_ETC_ROOT=$WORK # the units' /etc/tandem is $WORK/etc/tandem here
+UNIT_ROOT=$ROOT
 FU=$ROOT$UNITDIR/$FRONTEND_UNIT
 WU=$ROOT$UNITDIR/$WORKER_UNIT
 TU=$ROOT$UNITDIR/$TARGET_UNIT
@@ -104,105 +104,11 @@ check "services are PartOf= and WantedBy= tandem.target" bash -c \
 	 done"
 check "tandem.target: WantedBy=multi-user.target, Also= the frontend" bash -c \
 	"grep -qx 'WantedBy=multi-user.target' '$TU' && grep -qx 'Also=$FRONTEND_UNIT' '$TU'"
-check "no continuation lines (the parser below reads one line per key)" \
+check "no continuation lines (tests/lib/systemd_unit.sh reads one line per key)" \
 	bash -c "! grep -q '\\\\\$' '$FU' '$WU'"
 
-# ---- Run each unit's own command lines.
-# expand UNIT-FILE INSTANCE LINE: LINE as systemd would run it, one word a
-# line: %i %H %% specifiers; $VAR (whole word, split at spaces) and ${VAR}
-# from the ENV array. Anything else (quotes, other specifiers, unknown
-# variables, prefixes) is refused, so the test cannot drift from the unit.
-declare -A ENV
-expand() {
-	local inst=$2 line=$3 w out v name
-	case $line in *\"* | *\'* | [-@:+!]*)
-		echo "unsupported: $line" >&2
-		return 1 ;;
-	esac
-	line=${line//%%/$'\x01'}
-	line=${line//%i/$inst}
-	line=${line//%H/$(uname -n)}
-	case $line in *%*)
-		echo "unsupported specifier: $line" >&2
-		return 1 ;;
-	esac
-	line=${line//$'\x01'/%}
-	for w in $line; do
-		if [[ $w =~ ^\$([A-Za-z_][A-Za-z0-9_]*)$ ]]; then
-			name=${BASH_REMATCH[1]}
-			[ -n "${ENV[$name]+x}" ] || { echo "unset \$$name" >&2; return 1; }
-			for v in ${ENV[$name]}; do echo "$v"; done
-			continue
-		fi
-		out=$w
-		while [[ $out =~ \$\{([A-Za-z_][A-Za-z0-9_]*)\} ]]; do
-			name=${BASH_REMATCH[1]}
-			[ -n "${ENV[$name]+x}" ] || { echo "unset \${$name}" >&2; return 1; }
-			out=${out//"\${$name}"/${ENV[$name]}}
-		done
-		case $out in *\$*)
-			echo "unsupported variable: $w" >&2
-			return 1 ;;
-		esac
-		echo "$out"
-	done
-}
-# load_env UNIT-FILE INSTANCE: ENV from Environment= then EnvironmentFile=
-# (which overrides it), the files' /etc/tandem read from $WORK/etc/tandem.
-load_env() {
-	local f l k v
-	ENV=()
-	while IFS= read -r l; do
-		l=$(expand "$1" "$2" "$l" | tr '\n' ' ')
-		l=${l% }
-		ENV[${l%%=*}]=${l#*=}
-	done < <(key "$1" Environment)
-	while IFS= read -r f; do
-		f=${f#-}
-		f=$(expand "$1" "$2" "$f") || return 1
-		f=$WORK${f}
-		[ -f "$f" ] || continue
-		while IFS= read -r l; do
-			case $l in '' | \#*) continue ;; esac
-			k=${l%%=*} v=${l#*=}
-			v=${v#\"} v=${v%\"}
-			ENV[$k]=$v
-		done <"$f"
-	done < <(key "$1" EnvironmentFile)
-}
-# command_of UNIT-FILE INSTANCE KEY: the words of KEY's command line, with
-# /etc/tandem/ moved to $WORK/etc/tandem/ and the program under $ROOT.
-command_of() {
-	local words
-	words=$(expand "$1" "$2" "$(key "$1" "$3" | tail -n 1)") || return 1
-	printf '%s\n' "$words" | sed "s|^/etc/tandem/|$WORK/etc/tandem/|; 1s|^/|$ROOT/|"
-}
-# privs UNIT-FILE: setpriv options for its User=, capabilities and
-# NoNewPrivileges=. User=tandem is played by nobody:nogroup (no such user
-# here); the config file is root:nogroup 0640, as docs/SYSTEMD.md says.
-privs() {
-	local user bnd amb
-	user=$(key "$1" User | tail -n 1)
-	bnd=$(key "$1" CapabilityBoundingSet | tail -n 1 | tr '[:upper:]' '[:lower:]' | sed 's/cap_//g; s/ /,+/g')
-	amb=$(key "$1" AmbientCapabilities | tail -n 1 | tr '[:upper:]' '[:lower:]' | sed 's/cap_//g; s/ /,+/g')
-	[ -n "$bnd" ] && echo "--bounding-set=-all,+$bnd"
-	if [ -n "$amb" ]; then
-		echo "--inh-caps=-all,+$amb"
-		echo "--ambient-caps=-all,+$amb"
-	else
-		echo "--inh-caps=-all"
-	fi
-	[ -n "$user" ] && printf '%s\n' --reuid=nobody --regid=nogroup --clear-groups
-	[ "$(key "$1" NoNewPrivileges | tail -n 1)" = yes ] && echo --no-new-privs
-	return 0
-}
-secs() { # secs 30s|2min|15: whole seconds
-	case $1 in
-	*min) echo $((${1%min} * 60)) ;;
-	*s) echo "${1%s}" ;;
-	*) echo "$1" ;;
-	esac
-}
+# ---- Run each unit's own command lines (tests/lib/systemd_unit.sh).
+
 # capmask "CAP_... ...": the /proc/PID/status bit mask of those capabilities
 capmask() {
 	local m=0 c n
@@ -274,7 +180,7 @@ check "worker runs as root with only CAP_NET_ADMIN" bash -c \
 reload_unit() { # reload_unit UNIT-FILE INSTANCE PID LOG
 	local cmd
 	load_env "$1" "$2" || return 1
-	ENV[MAINPID]=$3
+	UNIT_ENV[MAINPID]=$3
 	mapfile -t cmd < <(expand "$1" "$2" "$(key "$1" ExecReload | tail -n 1)")
 	[ "${#cmd[@]}" -gt 0 ] && "${cmd[@]}" &&
 		wait_for 5 grep -q 'config reloaded' "$4" && ! exited "$3"
