@@ -42,7 +42,9 @@ OLD_VER=$(git -C "$TOP" rev-parse --short=7 "$OLD_REV")
 mkdir -p "$OLD_SRC"
 git -C "$TOP" archive "$OLD_REV" | tar -x -C "$OLD_SRC" || abort "git archive $OLD_REV failed"
 t0=$(now_ms)
-make -s -C "$OLD_SRC" -j2 all VERSION="$OLD_VER" >"$WORK/build-old.log" 2>&1 ||
+# (a clean environment: make's and the test's variables, BIN above all,
+# would point the old build at this tree's binaries)
+env -i PATH="$PATH" HOME="${HOME:-/root}" make -s -C "$OLD_SRC" -j2 all VERSION="$OLD_VER" >"$WORK/build-old.log" 2>&1 ||
 	abort "building $OLD_REV failed (see $WORK/build-old.log)"
 echo "  built $OLD_REV (version $OLD_VER) in $(($(now_ms) - t0)) ms"
 NEW_VER=$("$BIN/tandem-worker" --version | awk '{print $2}')
@@ -64,13 +66,15 @@ for h in a b; do
 done
 tandem_conf w
 ln -sfn "$TOP" "$WORK/w/root/usr/src/tandem"
+logged() { local f=$1; shift; "$@" >"$f" 2>&1; } # logged FILE cmd...
 check "lns-a: the old release installs (make install install-systemd)" \
-	on lns-a 'cd /usr/src/tandem && make install install-systemd PREFIX=/usr/local' >"$WORK/a/install.log" 2>&1
+	logged "$WORK/a/install.log" on lns-a 'cd /usr/src/tandem && make install install-systemd PREFIX=/usr/local'
 check "lns-b: the old release installs" \
-	on lns-b 'cd /usr/src/tandem && make install install-systemd PREFIX=/usr/local' >"$WORK/b/install.log" 2>&1
+	logged "$WORK/b/install.log" on lns-b 'cd /usr/src/tandem && make install install-systemd PREFIX=/usr/local'
 check "wit (admin host): this build's clusterctl installs" \
-	on wit 'cd /usr/src/tandem && make install PREFIX=/usr/local' >"$WORK/w/install.log" 2>&1
+	logged "$WORK/w/install.log" on wit 'cd /usr/src/tandem && make install PREFIX=/usr/local'
 runs() { [ "$(on "$1" 'tandem-worker --version')" = "tandem-worker $2" ]; }
+[ -x "$OLD_SRC/bin/tandem-worker" ] || abort "the old build has no bin/tandem-worker (see $WORK/build-old.log)"
 check "lns-a's installed tandem-worker --version says $OLD_VER" runs lns-a "$OLD_VER"
 [ "$FAIL" -eq 0 ] || abort "installation failed; not going on"
 
@@ -98,11 +102,17 @@ primary_is_a() { [ "$(on wit 'redis-cli -p 26379 sentinel get-master-addr-by-nam
 check "redis-cli sentinel get-master-addr-by-name: lns-a" primary_is_a
 replica_up() { on lns-b 'redis-cli info replication' | tr -d '\r' | grep -qx 'master_link_status:up'; }
 check "redis-cli info replication on lns-b: a replica, link up" replica_up
-workers_listed() { on wit 'clusterctl -c /etc/tandem/tandem.conf workers' | grep -q '^ *w-b .* yes'; }
+workers_listed() {
+	on wit 'clusterctl -c /etc/tandem/tandem.conf workers' >"$WORK/workers.out" 2>&1 &&
+		grep -q '^ *w-a .* yes' "$WORK/workers.out" && grep -q '^ *w-b .* yes' "$WORK/workers.out"
+}
 check "clusterctl workers lists w-a and w-b alive" workers_listed
 metric() { on lns-a 'curl -s http://127.0.0.1:9102/metrics' | awk -v m="$1" '$1 == m {print $2}'; }
+# (until the replica's first sync ends, WAIT comes back short: the worker
+# looks again every few lease periods)
+not_degraded() { [ "$(metric tandem_worker_replication_degraded)" = 0 ]; }
 check "worker metrics: replication not degraded (tandem_worker_replication_degraded 0)" \
-	[ "$(metric tandem_worker_replication_degraded)" = 0 ]
+	wait_for 10 not_degraded
 reloaded() {
 	on lns-a 'systemctl reload tandem-worker@w-a' &&
 		wait_for 5 grep -q 'config reloaded' "$WORK/a/systemctl/tandem-worker@w-a.service.log"
