@@ -137,7 +137,6 @@ start_lac_load churn --tunnels "$CHURN_TUNNELS" --sessions "$CHURN_SESSIONS" --h
 	--duration 280 --hello 2 --log-level warn
 CHURN=$LAST_PID
 start_xl2tpd
-XL=$LAST_PID
 sessions_total() {
 	on wit 'clusterctl -c /etc/tandem/tandem.conf --json status' 2>/dev/null | jq -r '.totals.sessions' 2>/dev/null
 }

@@ -75,7 +75,7 @@ for h in s a b w l; do NS[$h]=$NS_PREFIX-$RUN_ID-${HOSTNAME_OF[$h]}; done
 export PAIR_WORK=$WORK PAIR_NS_PREFIX=$NS_PREFIX-$RUN_ID
 # The directories each host has of its own (host-exec bind-mounts
 # $WORK/<h>/root/<dir> over them); this machine needs them as mount points.
-HOST_DIRS="/etc/tandem /usr/local /usr/src /run/tandem /lib/systemd/system /usr/lib/sysusers.d"
+export PAIR_HOST_DIRS="/etc/tandem /usr/local /usr/src /run/tandem /lib/systemd/system /usr/lib/sysusers.d"
 MOUNTPOINTS_MADE=()
 NS_CREATED=()
 EXTRA_PIDS=() # processes outside the namespaces that the EXIT trap ends
@@ -211,7 +211,7 @@ pair_need() {
 # name host-exec knows it by ($WORK/hosts/lns-a -> $WORK/a)
 host_root() {
 	local h=$1 d
-	for d in $HOST_DIRS; do
+	for d in $PAIR_HOST_DIRS; do
 		mkdir -p "$WORK/$h/root$d" || return 1
 		if [ ! -d "$d" ]; then
 			mkdir -p "$d" || return 1
