@@ -88,14 +88,19 @@ static void ppp_pppd_owner(const struct ppp_pppd_sess *ps, char *buf,
 	snprintf(buf, len, "%u/%u", ps->tid, ps->sid);
 }
 
+/* A session's IPv4 address field in host byte order. */
+static uint32_t ppp_pppd_addr4(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	       (uint32_t)a[2] << 8 | a[3];
+}
+
 static bool ppp_pppd_in_pool(const struct ppp_pppd *b, const struct session *s,
 			     uint32_t *remote)
 {
 	if (!b->cfg.have_pool || s->ppp_family != 4)
 		return false;
-	const uint8_t *r = s->ppp_remote;
-	*remote = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 |
-		  (uint32_t)r[2] << 8 | r[3];
+	*remote = ppp_pppd_addr4(s->ppp_remote);
 	return *remote >= b->cfg.pool.first && *remote <= b->cfg.pool.last;
 }
 
@@ -510,12 +515,8 @@ static enum ppp_report_result ppp_pppd_report(void *ctx,
 		return PPP_REPORT_WRONG_PID;
 	ppp_pool_addr_text(m->local, loc, sizeof(loc));
 	ppp_pool_addr_text(m->remote, rem, sizeof(rem));
-	uint8_t l4[4] = {(uint8_t)(m->local >> 24), (uint8_t)(m->local >> 16),
-			 (uint8_t)(m->local >> 8), (uint8_t)m->local};
-	uint8_t r4[4] = {(uint8_t)(m->remote >> 24), (uint8_t)(m->remote >> 16),
-			 (uint8_t)(m->remote >> 8), (uint8_t)m->remote};
-	if (s->ppp_family == 4 && memcmp(s->ppp_local, l4, 4) == 0 &&
-	    memcmp(s->ppp_remote, r4, 4) == 0) {
+	if (s->ppp_family == 4 && ppp_pppd_addr4(s->ppp_local) == m->local &&
+	    ppp_pppd_addr4(s->ppp_remote) == m->remote) {
 		log_debug("pppd confirmed the PPP addresses",
 			  "tid=%u sid=%u local=%s remote=%s ifname=%s", m->tid,
 			  m->sid, loc, rem, LOG_Q(m->ifname));
@@ -523,8 +524,8 @@ static enum ppp_report_result ppp_pppd_report(void *ctx,
 	}
 	bool pooled = ppp_pppd_in_pool(b, s, &old_remote);
 	if (s->ppp_family == 4)
-		snprintf(was, sizeof(was), "%u.%u.%u.%u", s->ppp_remote[0],
-			 s->ppp_remote[1], s->ppp_remote[2], s->ppp_remote[3]);
+		ppp_pool_addr_text(ppp_pppd_addr4(s->ppp_remote), was,
+				   sizeof(was));
 	ppp_pppd_set_addrs(s, m->local, m->remote);
 	tunnel_session_changed(s->tunnel, s); /* into the next checkpoint */
 	log_info("PPP addresses learned from pppd",
