@@ -173,6 +173,8 @@ static void cc_proc_parse(struct cc_proc *p, const char *id, const char *v)
 		strcmp(flag, "0") != 0;
 	p->alive_ttl_ms = -1;
 	p->lease_ttl_min_ms = -1;
+	p->loop_lag_ms = -1;
+	p->loop_lag_max_ms = -1;
 }
 
 /* HGETALL of P:<hash> into a sorted array. */
@@ -215,7 +217,13 @@ static int cc_alive_build(struct cc *cc, void *arg, size_t i)
 		cc_redis_key(cc, key, sizeof(key), "frontend:%s:alive",
 			     cl->frontends[i - cl->n_workers].id);
 	const char *argv[] = {"PTTL", key};
-	return cc_redis_append(cc, 2, argv) < 0 ? -ENOMEM : 1;
+	const char *get[] = {"GET", key};
+	if (cc_redis_append(cc, 2, argv) < 0)
+		return -ENOMEM;
+	/* a worker's heartbeat says how late its loop has been */
+	if (i >= cl->n_workers)
+		return 1;
+	return cc_redis_append(cc, 2, get) < 0 ? -ENOMEM : 2;
 }
 
 static int cc_alive_done(void *arg, size_t i, unsigned k, const redisReply *r)
@@ -224,8 +232,16 @@ static int cc_alive_done(void *arg, size_t i, unsigned k, const redisReply *r)
 	struct cc_proc *p = i < cl->n_workers
 				    ? &cl->workers[i]
 				    : &cl->frontends[i - cl->n_workers];
+	if (k == 1) { /* "1 loop_lag_ms=<n> loop_lag_max_ms=<n>" */
+		const char *v = cc_reply_str(r, NULL);
+		if (v) {
+			p->loop_lag_ms = cc_cluster_field_int(v, "loop_lag_ms");
+			p->loop_lag_max_ms =
+				cc_cluster_field_int(v, "loop_lag_max_ms");
+		}
+		return 0;
+	}
 	int64_t t = cc_reply_int(r, -2);
-	(void)k;
 	p->alive = t >= 0 || t == -1; /* -1: exists without a TTL */
 	p->alive_ttl_ms = t >= 0 ? t : -1;
 	return 0;
@@ -345,6 +361,10 @@ static void cc_cluster_count(struct cc_cluster *cl)
 		w->shards++;
 		w->tunnels += sh->tunnels;
 		sh->unprotected = w->protected_state == 0;
+		/* A lease without a TTL hangs on its owner's liveness key
+		 * (SCHEMA.md): that is the time it has left. */
+		if (sh->ttl_ms < 0 && sh->owner[0])
+			sh->ttl_ms = w->alive ? w->alive_ttl_ms : 0;
 		if (sh->ttl_ms >= 0 && (w->lease_ttl_min_ms < 0 ||
 					sh->ttl_ms < w->lease_ttl_min_ms))
 			w->lease_ttl_min_ms = sh->ttl_ms;

@@ -175,6 +175,8 @@ struct cc_proc {
 	unsigned tunnels;	       /* tunnel records in those shards */
 	uint64_t sessions;	       /* session records of those tunnels */
 	int64_t lease_ttl_min_ms;      /* least time left on its leases */
+	int64_t loop_lag_ms;	       /* worst loop lag, last 10-20 s; -1 */
+	int64_t loop_lag_max_ms;       /* worst since start; -1 = unknown */
 };
 
 struct cc_cluster {

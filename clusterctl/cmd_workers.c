@@ -20,14 +20,14 @@ void cmd_workers_rows(const struct cc_cluster *cl, struct cc_table *t,
 	static const char *const narrow[] = {
 		"ID",	   "HOST",     "VERSION",   "WIRE",	 "PID",
 		"UPTIME",  "ALIVE",    "ALIVE-TTL", "PROTECTED", "SHARDS",
-		"TUNNELS", "SESSIONS", "LEASE-TTL"};
+		"TUNNELS", "SESSIONS", "LEASE-TTL", "LOOP-LAG"};
 	static const char *const full[] = {
-		"ID",	     "HOST",	 "VERSION",  "WIRE",
-		"PID",	     "UPTIME",	 "ALIVE",    "ALIVE-TTL",
-		"PROTECTED", "SHARDS",	 "TUNNELS",  "SESSIONS",
-		"LEASE-TTL", "DRAINING", "ENDPOINT", "CONTROL"};
-	char a[32], b[32], u[32];
-	cc_table_init(t, wide ? 16 : 13, wide ? full : narrow);
+		"ID",	    "HOST",	"VERSION",   "WIRE",	  "PID",
+		"UPTIME",   "ALIVE",	"ALIVE-TTL", "PROTECTED", "SHARDS",
+		"TUNNELS",  "SESSIONS", "LEASE-TTL", "LOOP-LAG",  "DRAINING",
+		"ENDPOINT", "CONTROL"};
+	char a[32], b[32], u[32], lag[32];
+	cc_table_init(t, wide ? 17 : 14, wide ? full : narrow);
 	for (size_t i = 0; i < cl->n_workers; i++) {
 		const struct cc_proc *w = &cl->workers[i];
 		int64_t up = cc_proc_uptime(w);
@@ -47,6 +47,8 @@ void cmd_workers_rows(const struct cc_cluster *cl, struct cc_table *t,
 		cc_table_add(t, "%u", w->tunnels);
 		cc_table_add(t, "%llu", (unsigned long long)w->sessions);
 		cc_table_add(t, "%s", b);
+		cc_fmt_ms(w->loop_lag_ms, lag, sizeof(lag));
+		cc_table_add(t, "%s", lag);
 		if (!wide)
 			continue;
 		cc_table_add(t, "%s", w->draining ? "yes" : "no");
@@ -83,6 +85,8 @@ void cmd_workers_json(struct cc_json *j, const struct cc_cluster *cl)
 		cc_json_u64(j, "tunnels", w->tunnels);
 		cc_json_u64(j, "sessions", w->sessions);
 		cc_json_opt(j, "lease_ttl_min_ms", w->lease_ttl_min_ms);
+		cc_json_opt(j, "loop_lag_ms", w->loop_lag_ms);
+		cc_json_opt(j, "loop_lag_max_ms", w->loop_lag_max_ms);
 		cc_json_bool(j, "known_format", w->known_format);
 		cc_json_obj_end(j);
 	}

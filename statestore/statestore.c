@@ -21,23 +21,72 @@
  * ask again soon, the new primary is usually there within a second. */
 #define STATESTORE_RETRY_MAX_SENTINEL_MS 500
 
-/* KEYS: lease, epoch, shardmap. ARGV: owner, ttl_ms, shard, channel.
- * Returns the epoch, or -1 when another worker holds the lease. */
+/* Shard leases hang on their owner's liveness (statestore/SCHEMA.md): a
+ * lease key names `owner=<id> epoch=<n>` and is free when it is absent or
+ * when P:worker:<owner>:alive has expired. A ttl of "0" leaves the lease
+ * without expiry of its own; a positive ttl (mixed with builds that renew
+ * each lease) gives it one. */
+#define STATESTORE_LUA_SET_LEASE                                               \
+	"local function set_lease(k, v, ttl)\n"                                \
+	"  if tonumber(ttl) > 0 then redis.call('SET', k, v, 'PX', ttl)\n"     \
+	"  else redis.call('SET', k, v) end\n"                                 \
+	"end\n"
+#define STATESTORE_LUA_FREE                                                    \
+	"local function owner_of(v)\n"                                         \
+	"  return string.match(v, 'owner=(%S+) epoch=(%d+)')\n"                \
+	"end\n"                                                                \
+	"local function owner_alive(pfx, o)\n"                                 \
+	"  return o and redis.call('EXISTS', pfx .. ':worker:' .. o .. "       \
+	"':alive') == 1\n"                                                     \
+	"end\n"
+
+/* KEYS: lease, epoch, shardmap, gen. ARGV: owner, ttl_ms, shard, channel,
+ * prefix. Returns the epoch, or -1 when another live worker holds it. */
 static const char statestore_lua_acquire[] =
+	STATESTORE_LUA_SET_LEASE STATESTORE_LUA_FREE
 	"local cur = redis.call('GET', KEYS[1])\n"
 	"if cur then\n"
-	"  local owner, ep = string.match(cur, 'owner=(%S+) epoch=(%d+)')\n"
+	"  local owner, ep = owner_of(cur)\n"
 	"  if owner == ARGV[1] then\n"
-	"    redis.call('PEXPIRE', KEYS[1], ARGV[2]) return tonumber(ep) end\n"
-	"  return -1\n"
+	"    if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], "
+	"ARGV[2])\n"
+	"    else redis.call('PERSIST', KEYS[1]) end\n"
+	"    return tonumber(ep) end\n"
+	"  if owner_alive(ARGV[5], owner) then return -1 end\n"
 	"end\n"
 	"local ep = redis.call('INCR', KEYS[2])\n"
 	"local v = '1 owner=' .. ARGV[1] .. ' epoch=' .. ep\n"
-	"redis.call('SET', KEYS[1], v, 'PX', ARGV[2])\n"
+	"set_lease(KEYS[1], v, ARGV[2])\n"
 	"redis.call('HSET', KEYS[3], ARGV[3], v)\n"
+	"redis.call('INCR', KEYS[4])\n"
 	"redis.call('PUBLISH', ARGV[4], '1 shard=' .. ARGV[3] .. ' owner=' .. "
 	"ARGV[1] .. ' epoch=' .. ep)\n"
 	"return ep\n";
+
+/* A worker's heartbeat, every lease_renew: its one liveness key, which all
+ * its leases hang on. KEYS: alive key, alive zset. ARGV: id, ttl_ms, value.
+ * The zset scores each worker with its expiry (Redis clock, ms), so that
+ * noticing a dead worker is one ZRANGEBYSCORE (statestore_lua_watch), not a
+ * look at every lease. Returns 1, or 0 when the key had lapsed. */
+static const char statestore_lua_heartbeat[] =
+	"local had = redis.call('EXISTS', KEYS[1])\n"
+	"redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])\n"
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "
+	"1000)\n"
+	"redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])\n"
+	"return had\n";
+
+/* What an idle worker asks four times per lease_renew. KEYS: alive zset,
+ * gen. Returns {gen, a worker's liveness expired (0/1)}; either changing
+ * is what makes a claim round worth running. O(log workers). */
+static const char statestore_lua_watch[] =
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "
+	"1000)\n"
+	"local d = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', "
+	"0, 1)\n"
+	"return {tonumber(redis.call('GET', KEYS[2]) or '0'), #d}\n";
 
 /* KEYS: leases. ARGV: ttl_ms, then the expected value of each lease.
  * Returns an array: 1 = renewed, 0 = lost, one per key. */
@@ -50,11 +99,12 @@ static const char statestore_lua_renew[] =
 	"end\n"
 	"return out\n";
 
-/* KEYS: lease, shardmap. ARGV: expected value, shard, channel, epoch. */
+/* KEYS: lease, shardmap, gen. ARGV: expected value, shard, channel, epoch. */
 static const char statestore_lua_release[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"redis.call('HSET', KEYS[2], ARGV[2], '1 owner=- epoch=' .. ARGV[4])\n"
+	"redis.call('INCR', KEYS[3])\n"
 	"redis.call('PUBLISH', ARGV[3], '1 shard=' .. ARGV[2] .. ' owner=- "
 	"epoch=' .. ARGV[4])\n"
 	"return 1\n";
@@ -78,38 +128,72 @@ static const char statestore_lua_checkpoint[] =
 	"end\n"
 	"return 1\n";
 
-/* One worker's claim round (worker_cluster.c runs it every lease tick).
- * KEYS: workers hash, shard map. ARGV: prefix, me, ttl_ms, shard_count,
- * policy ("spread" | "active-standby"), draining ("0" | "1"), channel.
+/* One worker's claim round: run when statestore_lua_watch shows a change
+ * (a worker died, joined, left or started draining; a shard was taken,
+ * handed or released), and every few seconds regardless.
+ * KEYS: workers hash, shard map, alive zset, gen. ARGV: prefix, me, ttl_ms,
+ * shard_count, policy ("spread" | "active-standby"), draining ("0" | "1"),
+ * channel.
  * Live workers are those registered whose alive key exists and who are not
- * draining. Takes free shards up to what the policy allows `me`:
+ * draining; a registered live worker without `leases=2` is an older build
+ * that renews each lease with a TTL ("legacy": then so do we). A lease is
+ * free when absent or when its owner's alive key has expired. Takes free
+ * shards up to what the policy allows `me`:
  *   spread: ceil(shard_count / live workers) in all;
  *   active-standby: everything, unless another live worker holds shards and
  *   `me` holds none (then `me` is the standby and takes nothing).
+ * Forgets dead workers' zset entries, and bumps gen when it did anything, so
+ * that the other workers look again (for the free shards left over).
  * Returns { {shard, epoch, ...} taken now, {shard, epoch, ...} whose lease
- * names `me` (handed over, or ours), {id, shards, ...} other live workers }.
- * Lease and epoch keys are built from the prefix: one Redis, not a cluster. */
+ * names `me` (handed over, or ours), {id, shards, ...} other live workers,
+ * {gen, legacy} }. Keys are built from the prefix: one Redis, not a
+ * cluster. */
 static const char statestore_lua_claim[] =
-	"local pfx, me, ttl, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
-	"local live, nlive = {}, 0\n"
+	STATESTORE_LUA_SET_LEASE STATESTORE_LUA_FREE
+	"local pfx, me, n = ARGV[1], ARGV[2], tonumber(ARGV[4])\n"
+	"local live, nlive, legacy, alive = {}, 0, 0, {}\n"
+	"local function is_alive(o)\n"
+	"  if alive[o] == nil then alive[o] = owner_alive(pfx, o) end\n"
+	"  return alive[o]\n"
+	"end\n"
 	"local w = redis.call('HGETALL', KEYS[1])\n"
 	"for i = 1, #w, 2 do\n"
-	"  if redis.call('EXISTS', pfx .. ':worker:' .. w[i] .. ':alive') == "
-	"1\n"
-	"     and not string.find(w[i + 1], ' draining=1', 1, true) then\n"
-	"    live[w[i]] = 0 nlive = nlive + 1 end\n"
+	"  if is_alive(w[i]) then\n"
+	"    if not string.find(w[i + 1], ' leases=2', 1, true) then legacy = "
+	"1 "
+	"end\n"
+	"    if not string.find(w[i + 1], ' draining=1', 1, true) then\n"
+	"      live[w[i]] = 0 nlive = nlive + 1 end\n"
+	"  end\n"
 	"end\n"
 	"if ARGV[6] ~= '1' and live[me] == nil then live[me] = 0 nlive = nlive "
 	"+ 1 end\n"
+	"local ttl = legacy == 1 and ARGV[3] or '0'\n"
+	"local changed = false\n"
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "
+	"1000)\n"
+	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', "
+	"now)) do\n"
+	"  local left = redis.call('PTTL', pfx .. ':worker:' .. id .. "
+	"':alive')\n"
+	"  if left > 0 then redis.call('ZADD', KEYS[3], now + left, id)\n"
+	"  else redis.call('ZREM', KEYS[3], id) changed = true end\n"
+	"end\n"
 	"local free, mine, have = {}, {}, 0\n"
 	"for s = 0, n - 1 do\n"
-	"  local v = redis.call('GET', pfx .. ':lease:' .. s)\n"
-	"  if v then\n"
-	"    local o, ep = string.match(v, 'owner=(%S+) epoch=(%d+)')\n"
-	"    if o == me then mine[#mine + 1] = s mine[#mine + 1] = "
-	"tonumber(ep)\n"
-	"      have = have + 1 end\n"
-	"    if o and live[o] then live[o] = live[o] + 1 end\n"
+	"  local k = pfx .. ':lease:' .. s\n"
+	"  local v = redis.call('GET', k)\n"
+	"  local o, ep\n"
+	"  if v then o, ep = owner_of(v) end\n"
+	"  if o == me then\n"
+	"    mine[#mine + 1] = s mine[#mine + 1] = tonumber(ep) have = have + "
+	"1\n"
+	"    if legacy == 1 then redis.call('PEXPIRE', k, ARGV[3])\n"
+	"    elseif redis.call('PTTL', k) >= 0 then redis.call('PERSIST', k) "
+	"end\n"
+	"  elseif o and is_alive(o) then\n"
+	"    if live[o] then live[o] = live[o] + 1 end\n"
 	"  else free[#free + 1] = s end\n"
 	"end\n"
 	"local allow = 0\n"
@@ -127,31 +211,51 @@ static const char statestore_lua_claim[] =
 	"  local s = free[i]\n"
 	"  local ep = redis.call('INCR', pfx .. ':epoch:' .. s)\n"
 	"  local v = '1 owner=' .. me .. ' epoch=' .. ep\n"
-	"  redis.call('SET', pfx .. ':lease:' .. s, v, 'PX', ttl)\n"
+	"  set_lease(pfx .. ':lease:' .. s, v, ttl)\n"
 	"  redis.call('HSET', KEYS[2], s, v)\n"
 	"  redis.call('PUBLISH', ARGV[7], '1 shard=' .. s .. ' owner=' .. me "
 	".. "
 	"' epoch=' .. ep)\n"
 	"  got[#got + 1] = s got[#got + 1] = ep\n"
 	"end\n"
+	"local gen\n"
+	"if changed or #got > 0 then gen = redis.call('INCR', KEYS[4])\n"
+	"else gen = tonumber(redis.call('GET', KEYS[4]) or '0') end\n"
 	"local peers = {}\n"
 	"for id, c in pairs(live) do\n"
 	"  if id ~= me then peers[#peers + 1] = id peers[#peers + 1] = c end\n"
 	"end\n"
-	"return {got, mine, peers}\n";
+	"return {got, mine, peers, {gen, legacy}}\n";
 
 /* Hand a lease straight to a successor (drain, rebalancing): no TTL wait.
- * KEYS: lease, epoch, shard map. ARGV: our lease value, successor, ttl_ms,
- * shard, channel. Returns the successor's epoch, or -1 if not ours. */
-static const char statestore_lua_handoff[] =
+ * KEYS: lease, epoch, shard map, gen. ARGV: our lease value, successor,
+ * ttl_ms ("0": none, see set_lease), shard, channel. Returns the
+ * successor's epoch, or -1 if not ours. */
+static const char statestore_lua_handoff[] = STATESTORE_LUA_SET_LEASE
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end\n"
 	"local ep = redis.call('INCR', KEYS[2])\n"
 	"local v = '1 owner=' .. ARGV[2] .. ' epoch=' .. ep\n"
-	"redis.call('SET', KEYS[1], v, 'PX', ARGV[3])\n"
+	"set_lease(KEYS[1], v, ARGV[3])\n"
 	"redis.call('HSET', KEYS[3], ARGV[4], v)\n"
+	"redis.call('INCR', KEYS[4])\n"
 	"redis.call('PUBLISH', ARGV[5], '1 shard=' .. ARGV[4] .. ' owner=' .. "
 	"ARGV[2] .. ' epoch=' .. ep)\n"
 	"return ep\n";
+
+/* A new owner's load of one shard in one call: every tunnel record of the
+ * shard with its sessions. KEYS: the shard's tunnel set. ARGV: prefix.
+ * Returns a flat array of (tid, tunnel record, {sid, record, ...}) triples;
+ * a tid in the set without a record is left out. */
+static const char statestore_lua_load[] =
+	"local out = {}\n"
+	"for _, tid in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+	"  local rec = redis.call('GET', ARGV[1] .. ':t:' .. tid)\n"
+	"  if rec then\n"
+	"    out[#out + 1] = tonumber(tid) out[#out + 1] = rec\n"
+	"    out[#out + 1] = redis.call('HGETALL', ARGV[1] .. ':s:' .. tid)\n"
+	"  end\n"
+	"end\n"
+	"return out\n";
 
 static const char *const statestore_lua[STATESTORE__SCRIPTS] = {
 	[STATESTORE_ACQUIRE] = statestore_lua_acquire,
@@ -160,6 +264,9 @@ static const char *const statestore_lua[STATESTORE__SCRIPTS] = {
 	[STATESTORE_CHECKPOINT] = statestore_lua_checkpoint,
 	[STATESTORE_CLAIM] = statestore_lua_claim,
 	[STATESTORE_HANDOFF] = statestore_lua_handoff,
+	[STATESTORE_HEARTBEAT] = statestore_lua_heartbeat,
+	[STATESTORE_WATCH] = statestore_lua_watch,
+	[STATESTORE_LOAD] = statestore_lua_load,
 };
 
 /* One outstanding command's completion. */
@@ -537,26 +644,60 @@ int statestore_lease_acquire(struct statestore *ss, unsigned shard,
 			     uint32_t ttl_ms, statestore_cb cb, void *arg)
 {
 	char lease[STATESTORE_KEY_MAX], epoch[STATESTORE_KEY_MAX],
-		map[STATESTORE_KEY_MAX], chan[STATESTORE_KEY_MAX];
+		map[STATESTORE_KEY_MAX], chan[STATESTORE_KEY_MAX],
+		gen[STATESTORE_KEY_MAX];
 	char ttl[16], sh[16];
 	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
 	statestore_key(ss, epoch, sizeof(epoch), "epoch:%u", shard);
 	statestore_key(ss, map, sizeof(map), "shardmap");
 	statestore_key(ss, chan, sizeof(chan), "events");
+	statestore_key(ss, gen, sizeof(gen), "gen");
 	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
 	snprintf(sh, sizeof(sh), "%u", shard);
-	const char *argv[] = {"EVALSHA",
-			      ss->sha[STATESTORE_ACQUIRE],
-			      "3",
-			      lease,
-			      epoch,
-			      map,
-			      ss->worker_id,
-			      ttl,
-			      sh,
-			      chan};
+	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_ACQUIRE],
+			      "4",	 lease,
+			      epoch,	 map,
+			      gen,	 ss->worker_id,
+			      ttl,	 sh,
+			      chan,	 ss->prefix};
 	struct statestore_req *req = statestore_req(ss, cb, arg, 1);
-	return req ? statestore_send(ss, req, 10, argv, NULL) : -ENOMEM;
+	return req ? statestore_send(ss, req, 12, argv, NULL) : -ENOMEM;
+}
+
+int statestore_heartbeat(struct statestore *ss, uint32_t ttl_ms,
+			 const char *value, statestore_cb cb, void *arg)
+{
+	char alive[STATESTORE_KEY_MAX], zset[STATESTORE_KEY_MAX], ttl[16];
+	statestore_key(ss, alive, sizeof(alive), "worker:%s:alive",
+		       ss->worker_id);
+	statestore_key(ss, zset, sizeof(zset), "alive");
+	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
+	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_HEARTBEAT],
+			      "2",	 alive,
+			      zset,	 ss->worker_id,
+			      ttl,	 value};
+	struct statestore_req *req = statestore_req(ss, cb, arg, 0);
+	return req ? statestore_send(ss, req, 8, argv, NULL) : -ENOMEM;
+}
+
+int statestore_load_shard(struct statestore *ss, unsigned shard,
+			  statestore_reply_cb cb, void *arg)
+{
+	char set[STATESTORE_KEY_MAX];
+	statestore_key(ss, set, sizeof(set), "shard:%u:tunnels", shard);
+	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_LOAD], "1", set,
+			      ss->prefix};
+	return statestore_query(ss, cb, arg, 5, argv, NULL);
+}
+
+int statestore_watch(struct statestore *ss, statestore_reply_cb cb, void *arg)
+{
+	char zset[STATESTORE_KEY_MAX], gen[STATESTORE_KEY_MAX];
+	statestore_key(ss, zset, sizeof(zset), "alive");
+	statestore_key(ss, gen, sizeof(gen), "gen");
+	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_WATCH], "2", zset,
+			      gen};
+	return statestore_query(ss, cb, arg, 5, argv, NULL);
 }
 
 int statestore_lease_renew(struct statestore *ss, const unsigned *shards,
@@ -596,20 +737,22 @@ int statestore_lease_release(struct statestore *ss, unsigned shard,
 			     uint64_t epoch, statestore_cb cb, void *arg)
 {
 	char lease[STATESTORE_KEY_MAX], map[STATESTORE_KEY_MAX],
-		chan[STATESTORE_KEY_MAX], value[128], sh[16], ep[24];
+		chan[STATESTORE_KEY_MAX], gen[STATESTORE_KEY_MAX], value[128],
+		sh[16], ep[24];
 	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
 	statestore_key(ss, map, sizeof(map), "shardmap");
 	statestore_key(ss, chan, sizeof(chan), "events");
+	statestore_key(ss, gen, sizeof(gen), "gen");
 	statestore_lease_value(ss, epoch, value, sizeof(value));
 	snprintf(sh, sizeof(sh), "%u", shard);
 	snprintf(ep, sizeof(ep), "%llu", (unsigned long long)epoch);
 	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_RELEASE],
-			      "2",	 lease,
-			      map,	 value,
-			      sh,	 chan,
-			      ep};
+			      "3",	 lease,
+			      map,	 gen,
+			      value,	 sh,
+			      chan,	 ep};
 	struct statestore_req *req = statestore_req(ss, cb, arg, 2);
-	return req ? statestore_send(ss, req, 9, argv, NULL) : -ENOMEM;
+	return req ? statestore_send(ss, req, 10, argv, NULL) : -ENOMEM;
 }
 
 int statestore_checkpoint(struct statestore *ss, unsigned shard, uint64_t epoch,
@@ -690,17 +833,22 @@ int statestore_claim(struct statestore *ss, unsigned shard_count,
 		     statestore_reply_cb cb, void *arg)
 {
 	char workers[STATESTORE_KEY_MAX], map[STATESTORE_KEY_MAX],
-		chan[STATESTORE_KEY_MAX], ttl[16], n[16];
+		chan[STATESTORE_KEY_MAX], zset[STATESTORE_KEY_MAX],
+		gen[STATESTORE_KEY_MAX], ttl[16], n[16];
 	statestore_key(ss, workers, sizeof(workers), "workers");
 	statestore_key(ss, map, sizeof(map), "shardmap");
 	statestore_key(ss, chan, sizeof(chan), "events");
+	statestore_key(ss, zset, sizeof(zset), "alive");
+	statestore_key(ss, gen, sizeof(gen), "gen");
 	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
 	snprintf(n, sizeof(n), "%u", shard_count);
 	const char *argv[] = {"EVALSHA",
 			      ss->sha[STATESTORE_CLAIM],
-			      "2",
+			      "4",
 			      workers,
 			      map,
+			      zset,
+			      gen,
 			      ss->prefix,
 			      ss->worker_id,
 			      ttl,
@@ -708,7 +856,7 @@ int statestore_claim(struct statestore *ss, unsigned shard_count,
 			      policy,
 			      draining ? "1" : "0",
 			      chan};
-	return statestore_query(ss, cb, arg, 12, argv, NULL);
+	return statestore_query(ss, cb, arg, 14, argv, NULL);
 }
 
 int statestore_lease_handoff(struct statestore *ss, unsigned shard,
@@ -716,21 +864,22 @@ int statestore_lease_handoff(struct statestore *ss, unsigned shard,
 			     uint32_t ttl_ms, statestore_cb cb, void *arg)
 {
 	char lease[STATESTORE_KEY_MAX], ekey[STATESTORE_KEY_MAX],
-		map[STATESTORE_KEY_MAX], chan[STATESTORE_KEY_MAX], value[128],
-		sh[16], ttl[16];
+		map[STATESTORE_KEY_MAX], chan[STATESTORE_KEY_MAX],
+		gen[STATESTORE_KEY_MAX], value[128], sh[16], ttl[16];
 	statestore_key(ss, lease, sizeof(lease), "lease:%u", shard);
 	statestore_key(ss, ekey, sizeof(ekey), "epoch:%u", shard);
 	statestore_key(ss, map, sizeof(map), "shardmap");
 	statestore_key(ss, chan, sizeof(chan), "events");
+	statestore_key(ss, gen, sizeof(gen), "gen");
 	statestore_lease_value(ss, epoch, value, sizeof(value));
 	snprintf(sh, sizeof(sh), "%u", shard);
 	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
 	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_HANDOFF],
-			      "3",	 lease,
+			      "4",	 lease,
 			      ekey,	 map,
-			      value,	 successor,
-			      ttl,	 sh,
-			      chan};
+			      gen,	 value,
+			      successor, ttl,
+			      sh,	 chan};
 	struct statestore_req *req = statestore_req(ss, cb, arg, 1);
-	return req ? statestore_send(ss, req, 11, argv, NULL) : -ENOMEM;
+	return req ? statestore_send(ss, req, 12, argv, NULL) : -ENOMEM;
 }

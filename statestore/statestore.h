@@ -25,6 +25,9 @@ enum statestore_script {
 	STATESTORE_CHECKPOINT,
 	STATESTORE_CLAIM,
 	STATESTORE_HANDOFF,
+	STATESTORE_HEARTBEAT,
+	STATESTORE_WATCH,
+	STATESTORE_LOAD,
 	STATESTORE__SCRIPTS
 };
 
@@ -92,9 +95,22 @@ int statestore_key(const struct statestore *ss, char *buf, size_t len,
 struct redisReply;
 typedef void (*statestore_reply_cb)(void *arg, const struct redisReply *reply);
 
-/* Leases. acquire -> value = epoch (-EBUSY: another worker holds it). */
+/* Leases hang on their owner's liveness key (SCHEMA.md); ttl_ms 0 gives a
+ * lease no expiry of its own, > 0 one of ttl_ms (beside builds that renew
+ * each lease). acquire -> value = epoch (-EBUSY: a live worker holds it). */
 int statestore_lease_acquire(struct statestore *ss, unsigned shard,
 			     uint32_t ttl_ms, statestore_cb cb, void *arg);
+/* The liveness key P:worker:<id>:alive (value `value`, TTL ttl_ms) and its
+ * entry in P:alive: value = 1, or 0 when it had lapsed before this. */
+int statestore_heartbeat(struct statestore *ss, uint32_t ttl_ms,
+			 const char *value, statestore_cb cb, void *arg);
+/* Every tunnel of a shard with its sessions, in one reply (a takeover's
+ * load): flat (tid, tunnel record, {sid, record, ...}) triples. */
+int statestore_load_shard(struct statestore *ss, unsigned shard,
+			  statestore_reply_cb cb, void *arg);
+/* The cheap question asked between claim rounds: the reply is {gen, 1 if
+ * some worker's liveness has expired}; see statestore_lua_watch. */
+int statestore_watch(struct statestore *ss, statestore_reply_cb cb, void *arg);
 /* Renew n leases in one script call; the reply is an array of integers,
  * 1 = renewed, 0 = lost (fenced), in the order given. */
 int statestore_lease_renew(struct statestore *ss, const unsigned *shards,
@@ -104,10 +120,10 @@ int statestore_lease_renew(struct statestore *ss, const unsigned *shards,
 int statestore_lease_release(struct statestore *ss, unsigned shard,
 			     uint64_t epoch, statestore_cb cb, void *arg);
 
-/* One claim round (see statestore_lua_claim): renew nothing, take free
- * shards as the policy allows. The reply is {taken, ours, peers}, each a
- * flat array: (shard, epoch) pairs, (shard, epoch) pairs, (worker, shards)
- * pairs. policy is "spread" or "active-standby". */
+/* One claim round (see statestore_lua_claim): take free shards as the
+ * policy allows. The reply is {taken, ours, peers, {gen, legacy}}, the
+ * first three flat arrays: (shard, epoch) pairs, (shard, epoch) pairs,
+ * (worker, shards) pairs. policy is "spread" or "active-standby". */
 int statestore_claim(struct statestore *ss, unsigned shard_count,
 		     uint32_t ttl_ms, const char *policy, bool draining,
 		     statestore_reply_cb cb, void *arg);

@@ -495,6 +495,57 @@ static void ppp_pppd_set_addrs(struct session *s, uint32_t local,
 	}
 }
 
+/* A report for a shard still loading: keep it for ppp_pppd_settled. */
+static enum ppp_report_result ppp_pppd_hold(struct ppp_pppd *b,
+					    const struct ppp_report_msg *m)
+{
+	if (!b->held) {
+		b->held = calloc(PPP_PPPD_HELD_MAX, sizeof(*b->held));
+		b->held_at_ms = calloc(PPP_PPPD_HELD_MAX, sizeof(uint64_t));
+	}
+	if (!b->held || !b->held_at_ms || b->n_held == PPP_PPPD_HELD_MAX)
+		return PPP_REPORT_UNKNOWN_SESSION;
+	b->held[b->n_held] = *m;
+	b->held_at_ms[b->n_held++] = uv_now(b->loop);
+	log_info("pppd address report held: its shard is loading",
+		 "tid=%u sid=%u pid=%d", m->tid, m->sid, (int)m->pid);
+	return PPP_REPORT_HELD;
+}
+
+static enum ppp_report_result ppp_pppd_report(void *ctx,
+					      const struct ppp_report_msg *m);
+
+void ppp_pppd_settled(struct ppp_pppd *b)
+{
+	unsigned n = b->n_held, kept = 0;
+	uint64_t now = uv_now(b->loop);
+	b->n_held = 0; /* what is still unsettled is held again below */
+	for (unsigned i = 0; i < n; i++) {
+		struct ppp_report_msg m = b->held[i];
+		uint64_t at = b->held_at_ms[i];
+		if (now - at > PPP_PPPD_HELD_MS) {
+			b->rep.results[PPP_REPORT_UNKNOWN_SESSION]++;
+			log_warn("held pppd address report dropped: its shard "
+				 "never settled",
+				 "tid=%u sid=%u pid=%d", m.tid, m.sid,
+				 (int)m.pid);
+			continue;
+		}
+		if (b->ops.unsettled && b->ops.unsettled(b->ops.ctx, m.tid)) {
+			b->held[kept] = m;
+			b->held_at_ms[kept++] = at;
+			continue;
+		}
+		enum ppp_report_result res = ppp_pppd_report(b, &m);
+		b->rep.results[res]++;
+		log_info("held pppd address report applied",
+			 "tid=%u sid=%u "
+			 "result=%s",
+			 m.tid, m.sid, ppp_report_result_name(res));
+	}
+	b->n_held = kept;
+}
+
 /* The ip-up hook of session (m->tid, m->sid)'s pppd says what IPCP
  * negotiated: what pppd settled on wins over what we asked for (a radius
  * Framed-IP-Address, say), so it goes into the record, and a pool address
@@ -507,6 +558,8 @@ static enum ppp_report_result ppp_pppd_report(void *ctx,
 		b->ops.find ? b->ops.find(b->ops.ctx, m->tid, m->sid) : NULL;
 	char loc[16], rem[16], was[16] = "-", owner[16];
 	uint32_t old_remote = 0;
+	if (!s && b->ops.unsettled && b->ops.unsettled(b->ops.ctx, m->tid))
+		return ppp_pppd_hold(b, m);
 	if (!s || !s->ppp)
 		return PPP_REPORT_UNKNOWN_SESSION;
 	/* Only the pppd we run for the session: a late report from one that
@@ -757,6 +810,11 @@ void ppp_pppd_free(struct ppp_pppd *b)
 	if (b->rep_on)
 		ppp_report_close(&b->rep);
 	b->rep_on = false;
+	free(b->held);
+	free(b->held_at_ms);
+	b->held = NULL;
+	b->held_at_ms = NULL;
+	b->n_held = 0;
 }
 
 struct ppp_backend ppp_pppd_backend(struct ppp_pppd *b)

@@ -42,8 +42,15 @@ struct ppp_pppd_ops {
 	/* The session (tid, sid) if this worker holds it now (shard owned,
 	 * tunnel alive), else NULL: for the ip-up hook's reports. */
 	struct session *(*find)(void *ctx, uint16_t tid, uint16_t sid);
+	/* True while tunnel tid's shard is being loaded here: a report for
+	 * it is held and applied by ppp_pppd_settled (NULL: never). */
+	bool (*unsettled)(void *ctx, uint16_t tid);
 	void *ctx;
 };
+
+/* Reports held for a loading shard: at most this many, this long. */
+#define PPP_PPPD_HELD_MAX 1024
+#define PPP_PPPD_HELD_MS  10000
 
 struct ppp_pppd_stats {
 	uint64_t running;	 /* pppd processes alive now */
@@ -76,6 +83,9 @@ struct ppp_pppd {
 	struct ppp_handover ho;		/* ptys handed to us */
 	bool ho_on;			/* ho is listening */
 	struct ppp_report rep;		/* the ip-up hook's reports */
+	struct ppp_report_msg *held;	/* reports waiting for their shard */
+	uint64_t *held_at_ms;		/* when each arrived */
+	unsigned n_held;		/* entries used */
 	bool rep_on;		     /* rep is listening: pppd gets the hook */
 	struct ppp_pppd_stats stats; /* counters */
 };
@@ -95,6 +105,10 @@ struct ppp_backend ppp_pppd_backend(struct ppp_pppd *b);
  * pass session s's pty so the successor relays for the same pppd. 0, or
  * -errno (not passed: the session's pppd ends as on a takeover). */
 int ppp_pppd_handover(struct ppp_pppd *b, int sock, struct session *s);
+
+/* A shard settled (loaded, or its lease confirmed): apply the reports held
+ * for it, drop those held longer than PPP_PPPD_HELD_MS. */
+void ppp_pppd_settled(struct ppp_pppd *b);
 
 /* The pid of session s's pppd (ours or adopted), or 0 (none). */
 int ppp_pppd_session_pid(const struct session *s);

@@ -57,7 +57,8 @@ static void ppp_report_one(struct ppp_report *r, const uint8_t *buf, size_t n,
 	else
 		res = r->cb(r->ctx, &msg);
 	r->results[res]++;
-	bool ok = res == PPP_REPORT_LEARNED || res == PPP_REPORT_UNCHANGED;
+	bool ok = res == PPP_REPORT_LEARNED || res == PPP_REPORT_UNCHANGED ||
+		  res == PPP_REPORT_HELD;
 	if (!ok && res != PPP_REPORT_MALFORMED && res != PPP_REPORT_DENIED)
 		LOG_RL(LOG_LEVEL_WARN, "pppd address report dropped",
 		       "reason=%s tid=%u sid=%u pid=%d",

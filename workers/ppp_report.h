@@ -21,7 +21,8 @@
 	X(MALFORMED, "malformed")	      /* did not decode */             \
 	X(DENIED, "denied")		      /* sender not root, not us */    \
 	X(UNKNOWN_SESSION, "unknown_session") /* not a session held here */    \
-	X(WRONG_PID, "wrong_pid")	      /* not its pppd */
+	X(WRONG_PID, "wrong_pid")	      /* not its pppd */               \
+	X(HELD, "held") /* its shard is loading: applied once it is loaded */
 
 enum ppp_report_result {
 #define PPP_REPORT_X(name, label) PPP_REPORT_##name,

@@ -914,6 +914,7 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	if (rc < 0)
 		return rc;
 	worker_cluster_start(w);
+	worker_lag_start(w);
 	log_info("worker started", "id=%s endpoint=%s shards=%d", LOG_Q(id),
 		 LOG_Q(w->endpoint), cfg->shard_count);
 	return 0;
@@ -949,4 +950,5 @@ void worker_stop(struct worker *w)
 	uv_close((uv_handle_t *)&w->sig_hup, worker_close_cb);
 	uv_timer_stop(&w->stats_timer);
 	uv_close((uv_handle_t *)&w->stats_timer, worker_close_cb);
+	worker_lag_stop(w);
 }

@@ -96,6 +96,17 @@ struct worker_frontend {
 
 struct worker_metrics;
 
+/* The event loop's lag (worker_lag.c). */
+struct worker_lag {
+	uv_timer_t timer;	    /* due every WORKER_LAG_TICK_MS */
+	uint64_t armed_ns;	    /* uv_hrtime() when it was armed */
+	uint64_t max_ms;	    /* worst since start */
+	uint64_t cur_ms;	    /* worst in the current window */
+	uint64_t prev_ms;	    /* worst in the previous window */
+	uint64_t window_max_ms;	    /* max(cur_ms, prev_ms): heartbeat */
+	uint64_t window_started_ms; /* start of the current window */
+};
+
 struct worker_stats {
 	uint64_t rx_packets;	   /* datagrams received from frontends */
 	uint64_t rx_bad_batches;   /* undecodable ZeroMQ messages */
@@ -120,6 +131,9 @@ struct worker_stats {
 	uint64_t handoffs;	   /* shards handed to a successor */
 	uint64_t lease_renewals;   /* shard leases renewed */
 	uint64_t lease_lost;	   /* leases that lapsed while held */
+	uint64_t liveness_lapsed;  /* heartbeats that found our liveness
+				      key expired */
+	uint64_t rx_deferred;	   /* receive rounds cut short (budget) */
 	uint64_t tx_batches;	   /* PACKET_OUT batches sent */
 	uint64_t tx_batches_dropped; /* batches zmq_send refused */
 };
@@ -168,6 +182,14 @@ struct worker {
 	uint64_t drain_deadline_ms; /* give up handing off after this */
 	bool claim_in_flight;	    /* a claim round awaits its reply */
 	uint64_t last_claim_ms;	    /* when the last one was sent */
+	bool watch_in_flight;	    /* a watch awaits its reply */
+	uint64_t claim_gen;	    /* P:gen as of our last claim round */
+	bool legacy_leases;	    /* an older build renews each lease: ours
+				       get a TTL and are renewed too */
+	unsigned lease_ticks;	    /* lease_timer ticks so far */
+	struct worker_lag lag;	    /* event-loop lag (worker_lag.c) */
+	uv_idle_t pull_more;	    /* receive budget spent: go on next
+				       iteration (worker_zmq.c) */
 	struct worker_peer peers[WORKER_MAX_PEERS]; /* other live workers */
 	unsigned n_peers;
 	unsigned handoffs_pending; /* hand-offs awaiting their reply */
@@ -213,6 +235,14 @@ void worker_ppp_output_data(void *ctx, struct tunnel *t, const uint8_t *pkt,
 /* Shard handed to `to`: when it runs on this host, pass it the ptys of the
  * shard's pppds so their sessions do not renegotiate PPP. */
 void worker_ppp_handoff(struct worker *w, unsigned shard, const char *to);
+
+/* worker_lag.c: measure the loop's lag from start to stop. */
+void worker_lag_start(struct worker *w);
+void worker_lag_stop(struct worker *w);
+
+/* worker_ppp.c: shard is settled (loaded, or its lease confirmed): apply
+ * the ip-up reports held while it was not. */
+void worker_ppp_settled(struct worker *w, unsigned shard);
 
 /* worker_cluster.c */
 void worker_cluster_start(struct worker *w);

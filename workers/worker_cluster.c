@@ -17,11 +17,20 @@
 #define WORKER_FRONTEND_REFRESH_TICKS 5
 #define WORKER_HANDOFF_BATCH	      32 /* shards handed off per claim round */
 #define WORKER_CLAIM_MIN_MS	      20 /* early claim rounds at most this often */
+#define WORKER_CLAIM_IDLE_MS	      5000 /* a claim round at least this often */
 #define WORKER_SETTLE_MS	      10000 /* rebalancing moves newer shards last */
 
 #ifndef TANDEM_VERSION
 #define TANDEM_VERSION "dev"
 #endif
+
+/* The TTL a lease of ours gets: none (it hangs on our liveness key) unless
+ * an older build that renews each lease runs beside us (`legacy`, from the
+ * last claim round): then it expires like theirs and we renew it too. */
+static uint32_t worker_lease_ttl(const struct worker *w)
+{
+	return w->legacy_leases ? w->cfg.lease_ttl_ms : 0;
+}
 
 struct worker_lease_op {
 	struct worker *w;
@@ -38,32 +47,70 @@ static struct worker_lease_op *worker_lease_op(struct worker *w, unsigned shard,
 	return op;
 }
 
-/* Loading one tunnel of a newly acquired shard: GET of its record, then
- * HGETALL of its sessions (replies arrive in that order). Each shard counts
- * the replies it still waits for; at zero it is loaded and the datagrams
- * parked for it meanwhile are replayed. */
+/* Loading a newly acquired shard: one script call returns every tunnel
+ * record of the shard with its sessions (statestore_load_shard). Until it
+ * answers, datagrams for the shard are parked; then they are replayed. */
 struct worker_load {
 	struct worker *w;
 	unsigned shard;
 	uint64_t epoch; /* the ownership this load belongs to */
-	uint16_t tid;
-	uint8_t *rec; /* tunnel record copy, NULL if absent */
-	size_t rec_len;
 };
 
 static bool worker_load_current(const struct worker_load *ld)
 {
 	const struct worker_shard *sh = &ld->w->shards[ld->shard];
-	return sh->owned && sh->epoch == ld->epoch;
+	return sh->owned && sh->epoch == ld->epoch && sh->loading;
 }
 
-/* One reply of a shard's load has arrived (or will never arrive). */
-static void worker_load_step(struct worker_load *ld)
+/* Adopt one (tid, record, sessions) triple of a load reply. */
+static void worker_load_tunnel(struct worker *w, const redisReply *tid,
+			       const redisReply *rec, const redisReply *ss)
 {
+	if (tid->type != REDIS_REPLY_INTEGER || tid->integer <= 0 ||
+	    tid->integer > 65535 || rec->type != REDIS_REPLY_STRING ||
+	    ss->type != REDIS_REPLY_ARRAY)
+		return;
+	size_t n = ss->elements / 2;
+	struct statestore_blob *b = calloc(n ? n : 1, sizeof(*b));
+	for (size_t i = 0; b && i < n; i++) {
+		const redisReply *v = ss->element[2 * i + 1];
+		b[i] = (struct statestore_blob){
+			.data = (const uint8_t *)v->str,
+			.len = v->type == REDIS_REPLY_STRING ? v->len : 0};
+	}
+	int rc = b ? worker_adopt(w, (uint16_t)tid->integer,
+				  (const uint8_t *)rec->str, rec->len, b, n)
+		   : -ENOMEM;
+	if (rc < 0 && rc != -EEXIST)
+		log_warn("cannot take over tunnel", "tid=%lld err=%d",
+			 tid->integer, rc);
+	free(b);
+}
+
+static void worker_loaded(void *arg, const redisReply *r)
+{
+	struct worker_load *ld = arg;
 	struct worker *w = ld->w;
 	struct worker_shard *sh = &w->shards[ld->shard];
-	if (!worker_load_current(ld) || !sh->loading || --sh->loading)
+	if (!worker_load_current(ld)) {
+		free(ld);
 		return;
+	}
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		/* Redis went away mid-load (the up path asks again), or an
+		 * error: ask for the lease again, which reloads. */
+		if (r && r->type == REDIS_REPLY_ERROR)
+			LOG_RL(LOG_LEVEL_WARN, "shard load refused",
+			       "shard=%u err=%s", ld->shard, LOG_Q(r->str));
+		sh->loading = 0;
+		worker_lease_lapsed(w, ld->shard, "shard load failed");
+		free(ld);
+		return;
+	}
+	for (size_t i = 0; i + 3 <= r->elements; i += 3)
+		worker_load_tunnel(w, r->element[i], r->element[i + 1],
+				   r->element[i + 2]);
+	sh->loading = 0;
 	uint64_t ms = uv_now(w->loop) - sh->load_started_ms;
 	if (sh->tunnels) {
 		w->stats.takeovers++;
@@ -79,107 +126,24 @@ static void worker_load_step(struct worker_load *ld)
 	}
 	w->replay_due = true; /* once per loop iteration, in worker_flush:
 				 many shards finish loading in one */
-}
-
-static void worker_load_sessions(void *arg, const redisReply *r)
-{
-	struct worker_load *ld = arg;
-	struct worker *w = ld->w;
-	if (ld->rec && r && r->type == REDIS_REPLY_ARRAY &&
-	    worker_load_current(ld)) {
-		size_t n = r->elements / 2;
-		struct statestore_blob *b = calloc(n ? n : 1, sizeof(*b));
-		for (size_t i = 0; b && i < n; i++) {
-			const redisReply *v = r->element[2 * i + 1];
-			b[i] = (struct statestore_blob){
-				.data = (const uint8_t *)v->str,
-				.len = v->type == REDIS_REPLY_STRING ? v->len
-								     : 0};
-		}
-		int rc =
-			b ? worker_adopt(w, ld->tid, ld->rec, ld->rec_len, b, n)
-			  : -ENOMEM;
-		if (rc < 0 && rc != -EEXIST)
-			log_warn("cannot take over tunnel", "tid=%u err=%d",
-				 ld->tid, rc);
-		free(b);
-	}
-	worker_load_step(ld);
-	free(ld->rec);
+	worker_ppp_settled(w, ld->shard);
 	free(ld);
-}
-
-static void worker_load_record(void *arg, const redisReply *r)
-{
-	struct worker_load *ld = arg;
-	if (r && r->type == REDIS_REPLY_STRING && r->len > 0) {
-		ld->rec = malloc(r->len);
-		if (ld->rec) {
-			memcpy(ld->rec, r->str, r->len);
-			ld->rec_len = r->len;
-		}
-	}
-}
-
-static void worker_load_members(void *arg, const redisReply *r)
-{
-	struct worker_load *base = arg;
-	struct worker *w = base->w;
-	struct worker_shard *sh = &w->shards[base->shard];
-	size_t n = (r && r->type == REDIS_REPLY_ARRAY) ? r->elements : 0;
-	if (!r && worker_load_current(base)) {
-		/* Redis went away mid-load: ask again when it is back. */
-		worker_lease_lapsed(w, base->shard, "redis lost while loading");
-		sh->loading = 0;
-	}
-	for (size_t i = 0; i < n && worker_load_current(base); i++) {
-		const redisReply *e = r->element[i];
-		long tid = e->type == REDIS_REPLY_STRING
-				   ? strtol(e->str, NULL, 10)
-				   : 0;
-		struct worker_load *ld = malloc(sizeof(*ld));
-		if (tid <= 0 || tid > 65535 || !ld) {
-			free(ld);
-			continue;
-		}
-		*ld = *base;
-		ld->tid = (uint16_t)tid;
-		char tkey[STATESTORE_KEY_MAX], skey[STATESTORE_KEY_MAX];
-		statestore_key(&w->ss, tkey, sizeof(tkey), "t:%ld", tid);
-		statestore_key(&w->ss, skey, sizeof(skey), "s:%ld", tid);
-		const char *get[] = {"GET", tkey};
-		const char *hgetall[] = {"HGETALL", skey};
-		if (statestore_query(&w->ss, worker_load_record, ld, 2, get,
-				     NULL) < 0 ||
-		    statestore_query(&w->ss, worker_load_sessions, ld, 2,
-				     hgetall, NULL) < 0) {
-			free(ld); /* Redis went away: the down path reloads */
-			break;
-		}
-		sh->loading++;
-	}
-	worker_load_step(base);
-	free(base);
 }
 
 /* A shard became ours: adopt the tunnels its previous owner checkpointed.
  * Until every one is in memory, datagrams for it are parked. */
 static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch)
 {
-	char key[STATESTORE_KEY_MAX];
 	struct worker_shard *sh = &w->shards[shard];
-	struct worker_load *base = calloc(1, sizeof(*base));
-	if (!base)
+	struct worker_load *ld = malloc(sizeof(*ld));
+	if (!ld)
 		return;
-	*base = (struct worker_load){.w = w, .shard = shard, .epoch = epoch};
-	statestore_key(&w->ss, key, sizeof(key), "shard:%u:tunnels", shard);
-	const char *argv[] = {"SMEMBERS", key};
+	*ld = (struct worker_load){.w = w, .shard = shard, .epoch = epoch};
 	sh->loading = 1;
 	sh->load_started_ms = uv_now(w->loop);
-	if (statestore_query(&w->ss, worker_load_members, base, 2, argv, NULL) <
-	    0) {
+	if (statestore_load_shard(&w->ss, shard, worker_loaded, ld) < 0) {
 		sh->loading = 0;
-		free(base);
+		free(ld);
 	}
 }
 
@@ -210,6 +174,7 @@ static void worker_reacquired(struct worker *w, unsigned shard, uint64_t e)
 		 shard, sh->tunnels, (unsigned long long)e,
 		 (unsigned long long)old);
 	worker_snapshot_shard(w, shard);
+	worker_ppp_settled(w, shard);
 }
 
 /* Redis says the lease of `shard` names us at epoch `e` (we took it, it was
@@ -257,7 +222,7 @@ static void worker_acquire(struct worker *w, unsigned shard)
 	if (!op)
 		return;
 	sh->acquiring = true;
-	if (statestore_lease_acquire(&w->ss, shard, w->cfg.lease_ttl_ms,
+	if (statestore_lease_acquire(&w->ss, shard, worker_lease_ttl(w),
 				     worker_acquired, op) < 0) {
 		sh->acquiring = false;
 		free(op);
@@ -335,7 +300,7 @@ static int worker_handoff(struct worker *w, unsigned shard, const char *to)
 	snprintf(ho->to, sizeof(ho->to), "%s", to);
 	worker_flush(w);
 	if (statestore_lease_handoff(&w->ss, shard, sh->epoch, to,
-				     w->cfg.lease_ttl_ms, worker_handed,
+				     worker_lease_ttl(w), worker_handed,
 				     ho) < 0) {
 		free(ho);
 		return -EIO;
@@ -453,27 +418,54 @@ int worker_move_shard(struct worker *w, unsigned shard, const char *to)
 
 /* ---- claim rounds ---------------------------------------------------- */
 
+/* Which shards Redis says are ours: granted now (taken, handed to us, or
+ * held), from one (shard, epoch) array of a claim reply. */
+static void worker_claimed_grants(struct worker *w, const redisReply *a,
+				  uint8_t *ours)
+{
+	for (size_t i = 0; a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements;
+	     i += 2) {
+		long long s = a->element[i]->integer;
+		long long e = a->element[i + 1]->integer;
+		if (s < 0 || s >= w->cfg.shard_count || e <= 0)
+			continue;
+		ours[s] = 1;
+		worker_granted(w, (unsigned)s, (uint64_t)e);
+	}
+}
+
 static void worker_claimed(void *arg, const redisReply *r)
 {
 	struct worker *w = arg;
 	w->claim_in_flight = false;
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	    r->element[3]->type != REDIS_REPLY_ARRAY ||
+	    r->element[3]->elements != 2) {
 		if (r && r->type == REDIS_REPLY_ERROR)
 			LOG_RL(LOG_LEVEL_WARN, "claim round refused", "err=%s",
 			       LOG_Q(r->str));
 		return;
 	}
-	for (size_t k = 0; k < 2; k++) {
-		const redisReply *a = r->element[k];
-		for (size_t i = 0;
-		     a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements;
-		     i += 2) {
-			long long s = a->element[i]->integer;
-			long long e = a->element[i + 1]->integer;
-			if (s >= 0 && s < w->cfg.shard_count && e > 0)
-				worker_granted(w, (unsigned)s, (uint64_t)e);
-		}
-	}
+	uint8_t *ours = calloc((size_t)w->cfg.shard_count, 1);
+	if (!ours)
+		return;
+	w->claim_gen = (uint64_t)r->element[3]->element[0]->integer;
+	bool legacy = r->element[3]->element[1]->integer != 0;
+	if (legacy != w->legacy_leases)
+		log_info(legacy ? "an older build renews each lease: ours "
+				  "expire and are renewed like theirs"
+				: "every worker hangs its leases on its "
+				  "liveness: leases no longer expire",
+			 "legacy=%d", legacy);
+	w->legacy_leases = legacy;
+	for (size_t k = 0; k < 2; k++)
+		worker_claimed_grants(w, r->element[k], ours);
+	/* A shard we think we own whose lease names someone else (we were
+	 * slow and it was taken): it is not ours to serve. */
+	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
+		if (w->shards[s].owned && !ours[s])
+			worker_lease_lapsed(w, s, "lease names another worker");
+	free(ours);
 	const redisReply *peers = r->element[2];
 	w->n_peers = 0;
 	for (size_t i = 0;
@@ -514,6 +506,35 @@ void worker_claim_soon(struct worker *w)
 {
 	if (uv_now(w->loop) - w->last_claim_ms >= WORKER_CLAIM_MIN_MS)
 		worker_claim(w);
+}
+
+/* The watch's answer: run a claim round only when something changed (a
+ * worker's liveness expired; gen moved: a worker joined, left or began
+ * draining, a shard was taken, handed or released), beside an older build
+ * (which does not move gen), or when the last round is WORKER_CLAIM_IDLE_MS
+ * old (what no event announces: a lease edited by hand, say). */
+static void worker_watched(void *arg, const redisReply *r)
+{
+	struct worker *w = arg;
+	w->watch_in_flight = false;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER || w->stopping)
+		return;
+	bool changed = (uint64_t)r->element[0]->integer != w->claim_gen ||
+		       r->element[1]->integer != 0;
+	if (changed || w->legacy_leases ||
+	    uv_now(w->loop) - w->last_claim_ms >= WORKER_CLAIM_IDLE_MS)
+		worker_claim(w);
+}
+
+static void worker_watch(struct worker *w)
+{
+	if (w->watch_in_flight || w->claim_in_flight || !w->ss.up ||
+	    w->stopping)
+		return;
+	if (statestore_watch(&w->ss, worker_watched, w) == 0)
+		w->watch_in_flight = true;
 }
 
 /* ---- leases ------------------------------------------------------------ */
@@ -615,28 +636,58 @@ static void worker_refresh_frontends(struct worker *w)
 	statestore_query(&w->ss, worker_frontends_reply, w, 5, argv, NULL);
 }
 
+/* Our liveness key was gone when the heartbeat came: the loop was stalled
+ * past lease_ttl, or Redis lost it. Peers may have taken shards from us;
+ * a claim round now says which are still ours (the others are dropped,
+ * their checkpoints fenced meanwhile). */
+static void worker_heartbeat_done(void *arg, int status, int64_t had)
+{
+	struct worker *w = arg;
+	if (status != 0 || had || w->stopping || !worker_owned(w))
+		return;
+	w->stats.liveness_lapsed++;
+	log_warn("liveness lapsed: checking which shards are still ours",
+		 "shards=%u lease_ttl_ms=%u loop_lag_max_ms=%llu",
+		 worker_owned(w), w->cfg.lease_ttl_ms,
+		 (unsigned long long)w->lag.window_max_ms);
+	w->last_claim_ms = 0;
+	worker_claim(w);
+}
+
+/* Every lease_renew: the one key all our leases hang on. Its value says
+ * how late the loop has been (clusterctl status). */
+static void worker_heartbeat(struct worker *w)
+{
+	char val[96];
+	snprintf(val, sizeof(val), "1 loop_lag_ms=%llu loop_lag_max_ms=%llu",
+		 (unsigned long long)w->lag.window_max_ms,
+		 (unsigned long long)w->lag.max_ms);
+	statestore_heartbeat(&w->ss, w->cfg.lease_ttl_ms, val,
+			     worker_heartbeat_done, w);
+}
+
 static void worker_register(struct worker *w)
 {
-	char key[STATESTORE_KEY_MAX], alive[STATESTORE_KEY_MAX],
-		chan[STATESTORE_KEY_MAX], host[64] = "", val[1024], ev[160],
-					  ttl[16];
+	char key[STATESTORE_KEY_MAX], gen[STATESTORE_KEY_MAX],
+		chan[STATESTORE_KEY_MAX], host[64] = "", val[1024], ev[160];
 	gethostname(host, sizeof(host) - 1);
 	statestore_key(&w->ss, key, sizeof(key), "workers");
-	statestore_key(&w->ss, alive, sizeof(alive), "worker:%s:alive", w->id);
 	statestore_key(&w->ss, chan, sizeof(chan), "events");
 	snprintf(val, sizeof(val),
 		 "1 endpoint=%s control=%s wire=%d pid=%d host=%s protected=1 "
-		 "version=%s draining=%d started=%lld",
+		 "version=%s draining=%d started=%lld leases=2",
 		 w->endpoint, w->control[0] ? w->control : "-", WIRE_VERSION,
 		 (int)getpid(), host, TANDEM_VERSION, w->draining,
 		 (long long)w->started_unix);
 	snprintf(ev, sizeof(ev), "1 worker=%s up", w->id);
-	snprintf(ttl, sizeof(ttl), "%u", w->cfg.lease_ttl_ms);
+	statestore_key(&w->ss, gen, sizeof(gen), "gen");
 	const char *hset[] = {"HSET", key, w->id, val};
-	const char *set[] = {"SET", alive, "1", "PX", ttl};
+	const char *incr[] = {"INCR", gen};
 	const char *pub[] = {"PUBLISH", chan, ev};
 	statestore_command(&w->ss, NULL, NULL, 4, hset, NULL);
-	statestore_command(&w->ss, NULL, NULL, 5, set, NULL);
+	worker_heartbeat(w);
+	/* peers look again: a new worker to share with, or one draining */
+	statestore_command(&w->ss, NULL, NULL, 2, incr, NULL);
 	if (!w->draining)
 		statestore_command(&w->ss, NULL, NULL, 3, pub, NULL);
 }
@@ -645,7 +696,7 @@ static void worker_claim_tick(uv_timer_t *h)
 {
 	struct worker *w = h->data;
 	if (w->ss.up && !w->stopping)
-		worker_claim(w);
+		worker_watch(w);
 }
 
 /* Degraded: is the replica back? ROLE lists the connected replicas. */
@@ -670,35 +721,35 @@ void worker_wait_probe(struct worker *w)
 		statestore_query(&w->ss, worker_role_reply, w, 1, role, NULL);
 }
 
+/* Every lease_renew. The heartbeat goes first: timers run before I/O in
+ * a libuv iteration, and what this tick does is small, so only a loop
+ * stalled for longer than lease_ttl - lease_renew makes it late. */
 static void worker_lease_tick(uv_timer_t *h)
 {
-	static unsigned ticks;
 	struct worker *w = h->data;
-	char alive[STATESTORE_KEY_MAX], ttl[16];
+	if (w->ss.up && !w->stopping) {
+		worker_heartbeat(w);
+		if (w->legacy_leases)
+			worker_renew_all(w);
+	}
 	if (w->n_parked)
 		worker_replay_parked(w); /* ages them out */
 	if (w->draining)
 		worker_drain_check(w);
 	if (!w->ss.up || w->stopping)
 		return;
-	worker_renew_all(w);
-	if (ticks % WORKER_FRONTEND_REFRESH_TICKS == 0)
+	if (w->lease_ticks % WORKER_FRONTEND_REFRESH_TICKS == 0)
 		worker_wait_probe(w);
-	statestore_key(&w->ss, alive, sizeof(alive), "worker:%s:alive", w->id);
-	snprintf(ttl, sizeof(ttl), "%u", w->cfg.lease_ttl_ms);
-	const char *set[] = {"SET", alive, "1", "PX", ttl};
-	statestore_command(&w->ss, NULL, NULL, 5, set, NULL);
-	worker_claim(w);
-	if (++ticks % WORKER_FRONTEND_REFRESH_TICKS == 0)
+	if (++w->lease_ticks % WORKER_FRONTEND_REFRESH_TICKS == 0)
 		worker_refresh_frontends(w);
 }
 
 void worker_cluster_start(struct worker *w)
 {
-	/* Claim rounds run four times per renewal period: a dead owner's
-	 * shards are taken within a quarter period of its lease expiring
-	 * rather than a whole one. A round is one script reading about 260
-	 * keys, a fraction of a millisecond of Redis time. */
+	/* The watch runs four times per renewal period, so a dead owner's
+	 * shards are taken within a quarter period of its liveness expiring.
+	 * It is one O(log workers) script; the claim round (reading every
+	 * lease) runs only when the watch shows a change. */
 	uint64_t every =
 		w->cfg.lease_renew_ms / 4 ? w->cfg.lease_renew_ms / 4 : 1;
 	uv_timer_init(w->loop, &w->claim_timer);
@@ -794,7 +845,8 @@ static void worker_released(void *arg, int status, int64_t value)
 void worker_cluster_stop(struct worker *w)
 {
 	char key[STATESTORE_KEY_MAX], alive[STATESTORE_KEY_MAX],
-		chan[STATESTORE_KEY_MAX], ev[160];
+		chan[STATESTORE_KEY_MAX], zset[STATESTORE_KEY_MAX],
+		gen[STATESTORE_KEY_MAX], ev[160];
 	uv_timer_stop(&w->lease_timer);
 	uv_close((uv_handle_t *)&w->lease_timer, worker_cluster_closed);
 	uv_timer_stop(&w->claim_timer);
@@ -806,12 +858,18 @@ void worker_cluster_stop(struct worker *w)
 	statestore_key(&w->ss, key, sizeof(key), "workers");
 	statestore_key(&w->ss, alive, sizeof(alive), "worker:%s:alive", w->id);
 	statestore_key(&w->ss, chan, sizeof(chan), "events");
+	statestore_key(&w->ss, zset, sizeof(zset), "alive");
+	statestore_key(&w->ss, gen, sizeof(gen), "gen");
 	snprintf(ev, sizeof(ev), "1 worker=%s down", w->id);
 	const char *hdel[] = {"HDEL", key, w->id};
 	const char *del[] = {"DEL", alive};
+	const char *zrem[] = {"ZREM", zset, w->id};
+	const char *incr[] = {"INCR", gen};
 	const char *pub[] = {"PUBLISH", chan, ev};
 	statestore_command(&w->ss, NULL, NULL, 3, hdel, NULL);
 	statestore_command(&w->ss, NULL, NULL, 2, del, NULL);
+	statestore_command(&w->ss, NULL, NULL, 3, zrem, NULL);
+	statestore_command(&w->ss, NULL, NULL, 2, incr, NULL);
 	statestore_command(&w->ss, NULL, NULL, 3, pub, NULL);
 	/* Release every lease explicitly so a successor need not wait. */
 	w->releases_pending = 1;

@@ -33,6 +33,11 @@ static const double wm_batch_bounds[] = {1,  2,	  4,   8,   16,	  32,
 static const double wm_takeover_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 					    0.5,   1,	 2.5,	5,    10};
 
+/* Loop lag: a healthy loop stays in the first buckets; at lease_ttl minus
+ * lease_renew (400 ms by default) a heartbeat comes too late. */
+static const double wm_lag_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+				       0.1,   0.2,    0.4,   0.6,  1,	  2.5};
+
 /* ---- hooks ------------------------------------------------------------- */
 
 void worker_metrics_rx_control(struct worker *w, const uint8_t *p,
@@ -88,6 +93,13 @@ void worker_metrics_takeover(struct worker *w, uint64_t ms)
 	if (w->metrics)
 		metrics_histogram_observe(&w->metrics->takeover_seconds,
 					  (double)ms / 1e3);
+}
+
+void worker_metrics_loop_lag(struct worker *w, double seconds)
+{
+	if (w->metrics)
+		metrics_histogram_observe(&w->metrics->loop_lag_seconds,
+					  seconds);
 }
 
 static void wm_add_lns(struct lns_stats *d, const struct lns_stats *s)
@@ -366,6 +378,24 @@ static void wm_cluster(const struct worker *w, struct metrics *m)
 			       "Shard became ours until its tunnels were all "
 			       "loaded (takeovers only)"),
 		&w->metrics->takeover_seconds, NULL, 0);
+	metrics_add_histogram(
+		metrics_family(m, "tandem_worker_loop_lag_seconds",
+			       METRICS_HISTOGRAM,
+			       "How late a timer due every 25 ms fired: the "
+			       "event loop's lag"),
+		&w->metrics->loop_lag_seconds, NULL, 0);
+	wm_gauge(m, "tandem_worker_loop_lag_max_seconds",
+		 "Worst loop lag since start", (double)w->lag.max_ms / 1e3);
+	wm_gauge(m, "tandem_worker_loop_lag_recent_seconds",
+		 "Worst loop lag in the last 10-20 s",
+		 (double)w->lag.window_max_ms / 1e3);
+	wm_counter(m, "tandem_worker_liveness_lapsed_total",
+		   "Heartbeats that found the worker's liveness key expired "
+		   "(its loop or host stalled past lease_ttl)",
+		   w->stats.liveness_lapsed);
+	wm_counter(m, "tandem_worker_receive_deferred_total",
+		   "Receive rounds cut short by the per-iteration budget",
+		   w->stats.rx_deferred);
 	wm_gauge(m, "tandem_worker_parked", "Datagrams parked now",
 		 w->n_parked);
 	wm_counter(m, "tandem_worker_parked_total",
@@ -428,6 +458,8 @@ int worker_metrics_start(struct worker *w, const struct config_addr *addr,
 			       sizeof(wm_batch_bounds) / sizeof(double));
 	metrics_histogram_init(&wm->takeover_seconds, wm_takeover_bounds,
 			       sizeof(wm_takeover_bounds) / sizeof(double));
+	metrics_histogram_init(&wm->loop_lag_seconds, wm_lag_bounds,
+			       sizeof(wm_lag_bounds) / sizeof(double));
 	int rc = metrics_http_start(&wm->http, w->loop, addr,
 				    worker_metrics_collect, w, err, errlen);
 	if (rc < 0) {

@@ -27,6 +27,7 @@ struct worker_metrics {
 	struct metrics_histogram ckpt_seconds;	   /* send -> Redis reply */
 	struct metrics_histogram ckpt_batch;	   /* checkpoints per round */
 	struct metrics_histogram takeover_seconds; /* shard load time */
+	struct metrics_histogram loop_lag_seconds; /* worker_lag.c ticks */
 	unsigned round_ckpts; /* checkpoints sent this loop iteration */
 	uint64_t rx_by_type[WORKER_METRICS_OTHER_TYPE + 1]; /* control
 							       messages */
@@ -53,6 +54,8 @@ void worker_metrics_ckpt_done(struct worker *w, uint64_t sent_ns);
 void worker_metrics_round_end(struct worker *w);
 /* A shard with tunnels finished loading ms after it became ours. */
 void worker_metrics_takeover(struct worker *w, uint64_t ms);
+/* The loop-lag timer fired `seconds` late (worker_lag.c). */
+void worker_metrics_loop_lag(struct worker *w, double seconds);
 /* Tunnel t is about to be freed: keep its counters in the totals. */
 void worker_metrics_tunnel_gone(struct worker *w, const struct tunnel *t);
 

@@ -10,8 +10,11 @@
 #include "log.h"
 #include "worker.h"
 
-/* The ip-up hook's reports name a session: ours only while the shard is
- * held and the tunnel alive (a worker that lost the shard is fenced). */
+/* The ip-up hook's reports name a session: ours while the shard is held
+ * and the tunnel alive. Also while its lease is being confirmed: the change
+ * goes into memory, and memory is either written whole once the lease is
+ * ours again or dropped (with this pppd) if another worker took the shard;
+ * either way the report is not lost while we are still its owner. */
 static struct session *worker_ppp_find(void *ctx, uint16_t tid, uint16_t sid)
 {
 	struct worker *w = ctx;
@@ -19,9 +22,24 @@ static struct session *worker_ppp_find(void *ctx, uint16_t tid, uint16_t sid)
 	if (!wt || wt->freeing || tunnel_is_dead(&wt->t))
 		return NULL;
 	const struct worker_shard *sh = &w->shards[wt->shard];
-	if (!sh->owned || sh->confirming)
+	if (!sh->owned && !sh->confirming)
 		return NULL;
 	return tunnel_session_find(&wt->t, sid);
+}
+
+/* A report for a tunnel not in memory yet whose shard is loading here. */
+static bool worker_ppp_unsettled(void *ctx, uint16_t tid)
+{
+	struct worker *w = ctx;
+	const struct worker_shard *sh = &w->shards[tid / w->shard_size];
+	return sh->loading || sh->acquiring;
+}
+
+void worker_ppp_settled(struct worker *w, unsigned shard)
+{
+	(void)shard; /* held reports are few: retry them all */
+	if (w->cfg.ppp_backend == CONFIG_PPP_PPPD && w->pppd.n_held)
+		ppp_pppd_settled(&w->pppd);
 }
 
 /* bin/tandem-ip-up next to this worker's binary (make install puts every
@@ -97,8 +115,10 @@ int worker_ppp_init(struct worker *w, struct ppp_backend *out)
 		 c->redis_prefix);
 	snprintf(pc.handover_id, sizeof(pc.handover_id), "%s", w->id);
 	worker_ppp_hook_path(pc.hook_path, sizeof(pc.hook_path));
-	struct ppp_pppd_ops ops = {
-		.hangup = worker_ppp_hangup, .find = worker_ppp_find, .ctx = w};
+	struct ppp_pppd_ops ops = {.hangup = worker_ppp_hangup,
+				   .find = worker_ppp_find,
+				   .unsettled = worker_ppp_unsettled,
+				   .ctx = w};
 	ppp_pppd_init(&w->pppd, w->loop, &w->ss, &pc, &ops);
 	*out = ppp_pppd_backend(&w->pppd);
 	log_info("PPP backend pppd", "pppd=%s options=%s pool=%s hook=%s",

@@ -15,14 +15,32 @@
 #define WORKER_ZMQ_BATCH 65536 /* bytes per PACKET_OUT batch */
 #define WORKER_ZMQ_HWM	 100000
 
+/* Datagrams taken from the PULL socket per loop iteration at most: a flood
+ * (or 10,000 tunnels retransmitting at once after a takeover) must not keep
+ * the loop from its timers, the heartbeat among them. */
+#define WORKER_ZMQ_RX_BUDGET 4096
+
+static void worker_zmq_more(uv_idle_t *h);
+
+/* Take batches until the socket is empty or the budget is spent; in that
+ * case an idle handle brings us back next iteration (ZMQ_FD is
+ * edge-triggered: it will not wake the loop again for what is queued). */
 static void worker_zmq_drain(struct worker *w)
 {
+	uint64_t before = w->stats.rx_packets;
 	for (;;) {
 		int events = 0;
 		size_t elen = sizeof(events);
-		if (zmq_getsockopt(w->pull, ZMQ_EVENTS, &events, &elen) < 0 ||
-		    !(events & ZMQ_POLLIN))
+		if (w->stats.rx_packets - before >= WORKER_ZMQ_RX_BUDGET) {
+			w->stats.rx_deferred++;
+			uv_idle_start(&w->pull_more, worker_zmq_more);
 			return;
+		}
+		if (zmq_getsockopt(w->pull, ZMQ_EVENTS, &events, &elen) < 0 ||
+		    !(events & ZMQ_POLLIN)) {
+			uv_idle_stop(&w->pull_more);
+			return;
+		}
 		zmq_msg_t msg;
 		zmq_msg_init(&msg);
 		if (zmq_msg_recv(&msg, w->pull, ZMQ_DONTWAIT) < 0) {
@@ -45,6 +63,11 @@ static void worker_zmq_drain(struct worker *w)
 		}
 		zmq_msg_close(&msg);
 	}
+}
+
+static void worker_zmq_more(uv_idle_t *h)
+{
+	worker_zmq_drain(h->data);
 }
 
 static void worker_zmq_readable(uv_poll_t *h, int status, int events)
@@ -82,6 +105,8 @@ int worker_zmq_init(struct worker *w)
 	if (rc < 0)
 		return rc;
 	w->pull_poll.data = w;
+	uv_idle_init(w->loop, &w->pull_more);
+	w->pull_more.data = w;
 	rc = uv_poll_start(&w->pull_poll, UV_READABLE, worker_zmq_readable);
 	return rc < 0 ? rc : worker_ctl_init(w);
 }
@@ -222,6 +247,8 @@ void worker_zmq_close(struct worker *w)
 	worker_ctl_close(w);
 	uv_poll_stop(&w->pull_poll);
 	uv_close((uv_handle_t *)&w->pull_poll, NULL);
+	uv_idle_stop(&w->pull_more);
+	uv_close((uv_handle_t *)&w->pull_more, NULL);
 	for (unsigned i = 0; i < w->n_fe; i++) {
 		zmq_close(w->fe[i].sock);
 		free(w->fe[i].batch);

@@ -34,6 +34,18 @@ static void on_status(void *arg, int status, int64_t value)
 	got = true;
 }
 
+static long last_watch_dead; /* the watch reply's second element */
+
+static void on_watch(void *arg, const redisReply *r)
+{
+	(void)arg;
+	last_watch_dead =
+		(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+			? (long)r->element[1]->integer
+			: -1;
+	got = true;
+}
+
 static void on_renew(void *arg, const redisReply *r)
 {
 	(void)arg;
@@ -78,14 +90,21 @@ int main(int argc, char **argv)
 	expect("both clients connect and load the scripts",
 	       wait_up(&a) && wait_up(&b));
 
-	statestore_lease_acquire(&a, 3, 300, on_status, NULL);
+	/* Leases hang on their owner's liveness key (SCHEMA.md). */
+	statestore_heartbeat(&a, 300, "1", on_status, NULL);
+	run_until_got();
+	expect("A's first heartbeat finds no liveness key (0)",
+	       last_status == 0 && last_value == 0);
+	statestore_heartbeat(&b, 300, "1", on_status, NULL);
+	run_until_got();
+	statestore_lease_acquire(&a, 3, 0, on_status, NULL);
 	run_until_got();
 	expect("A acquires shard 3 with epoch 1",
 	       last_status == 0 && last_value == 1);
 	int64_t epoch_a = last_value;
-	statestore_lease_acquire(&b, 3, 300, on_status, NULL);
+	statestore_lease_acquire(&b, 3, 0, on_status, NULL);
 	run_until_got();
-	expect("B is refused while A holds it", last_status == -EBUSY);
+	expect("B is refused while A is alive", last_status == -EBUSY);
 
 	static const uint8_t rec[] = {1, 0, 7, 0xff, 0x00, 'x'};
 	struct statestore_blob sess = {.sid = 9, .data = rec, .len = 4};
@@ -94,17 +113,27 @@ int main(int argc, char **argv)
 	run_until_got();
 	expect("A's checkpoint is accepted", last_status == 0);
 
-	unsigned sh = 3;
-	uint64_t ep = (uint64_t)epoch_a;
-	statestore_lease_renew(&a, &sh, &ep, 1, 300, on_renew, NULL);
+	statestore_heartbeat(&a, 300, "1", on_status, NULL);
 	run_until_got();
-	expect("A renews its lease", last_renew == 1);
+	expect("A's heartbeat finds its liveness key (1)",
+	       last_status == 0 && last_value == 1);
+	statestore_watch(&a, on_watch, NULL);
+	run_until_got();
+	expect("the watch sees nobody dead", last_watch_dead == 0);
 
-	/* A stops renewing (paused); the lease runs out; B takes over. */
-	uv_sleep(400);
-	statestore_lease_acquire(&b, 3, 300, on_status, NULL);
+	/* A stops its heartbeat (paused); its liveness runs out; B, alive,
+	 * takes over. */
+	uv_sleep(200);
+	statestore_heartbeat(&b, 300, "1", on_status, NULL);
 	run_until_got();
-	expect("after the TTL, B acquires with a higher epoch",
+	uv_sleep(200);
+	statestore_watch(&b, on_watch, NULL);
+	run_until_got();
+	expect("the watch sees a worker's liveness expired",
+	       last_watch_dead == 1);
+	statestore_lease_acquire(&b, 3, 0, on_status, NULL);
+	run_until_got();
+	expect("after A's liveness TTL, B acquires with a higher epoch",
 	       last_status == 0 && last_value == epoch_a + 1);
 
 	statestore_checkpoint(&a, 3, (uint64_t)epoch_a, 777, rec, 2, NULL, 0,
@@ -112,9 +141,26 @@ int main(int argc, char **argv)
 	run_until_got();
 	expect("A's late checkpoint is fenced (not written)",
 	       last_status == -ESTALE);
+	statestore_heartbeat(&a, 300, "1", on_status, NULL);
+	run_until_got();
+	expect("A's late heartbeat says its liveness had lapsed (0)",
+	       last_status == 0 && last_value == 0);
+
+	/* Beside an older build: a lease with its own TTL, renewed per
+	 * lease (statestore_lease_renew). */
+	unsigned sh = 4;
+	statestore_lease_acquire(&a, 4, 300, on_status, NULL);
+	run_until_got();
+	uint64_t ep = (uint64_t)last_value;
+	expect("A acquires shard 4 with a TTL'd lease", last_status == 0);
 	statestore_lease_renew(&a, &sh, &ep, 1, 300, on_renew, NULL);
 	run_until_got();
-	expect("A's late renewal reports the lease lost", last_renew == 0);
+	expect("A renews that lease", last_renew == 1);
+	ep++;
+	statestore_lease_renew(&a, &sh, &ep, 1, 300, on_renew, NULL);
+	run_until_got();
+	expect("a renewal at the wrong epoch reports the lease lost",
+	       last_renew == 0);
 
 	uint16_t del = 9;
 	statestore_checkpoint(&b, 3, (uint64_t)epoch_a + 1, 777, rec, 3, NULL,
@@ -125,7 +171,7 @@ int main(int argc, char **argv)
 	statestore_lease_release(&b, 3, (uint64_t)epoch_a + 1, on_status, NULL);
 	run_until_got();
 	expect("B releases the shard", last_status == 0 && last_value == 1);
-	statestore_lease_acquire(&a, 3, 300, on_status, NULL);
+	statestore_lease_acquire(&a, 3, 0, on_status, NULL);
 	run_until_got();
 	expect("A can take it again at once, epoch 3",
 	       last_status == 0 && last_value == epoch_a + 2);
