@@ -356,6 +356,13 @@ static void cc_cluster_count(struct cc_cluster *cl)
 		struct cc_shard *sh = &cl->shards[s];
 		struct cc_proc *w =
 			cc_cluster_find(cl->workers, cl->n_workers, sh->owner);
+		if (sh->owner[0] && (!w || !w->alive)) {
+			/* Its owner's liveness lapsed: the lease is free,
+			 * whatever its key still says. */
+			sh->owner[0] = '\0';
+			sh->ttl_ms = -1;
+			continue;
+		}
 		if (!w)
 			continue;
 		w->shards++;
@@ -386,6 +393,9 @@ int cc_cluster_load(struct cc *cc, struct cc_cluster *cl, unsigned what)
 	cl->shard_count = (unsigned)cc->cfg.shard_count;
 	if (what & CC_LOAD_SESSIONS)
 		what |= CC_LOAD_TUNNELS;
+	/* a lease is only as good as its owner's alive key (SCHEMA.md) */
+	if (what & CC_LOAD_SHARDS)
+		what |= CC_LOAD_PROCS;
 	cl->shards = calloc(cl->shard_count, sizeof(*cl->shards));
 	if (!cl->shards)
 		return -ENOMEM;

@@ -33,11 +33,29 @@ static void ppp_handover_drop(struct ppp_handover *h, unsigned i)
 	h->entries[i] = h->entries[--h->n_entries];
 }
 
+/* An entry whose session already has its own pppd here: close it now
+ * rather than after PPP_HANDOVER_KEEP_MS, so that a hand-over that raced a
+ * lease flap leaves one pppd per session, the owner's. */
+static bool ppp_handover_superseded(struct ppp_handover *h, unsigned i)
+{
+	const struct ppp_handover_entry *e = &h->entries[i];
+	if (!h->stale || !h->stale(h->stale_ctx, e))
+		return false;
+	log_warn("handed-over pty superseded: the session runs another pppd "
+		 "here; closing it",
+		 "tid=%u sid=%u pid=%d", e->tid, e->sid, e->pid);
+	h->superseded++;
+	ppp_handover_drop(h, i);
+	return true;
+}
+
 static void ppp_handover_sweep(uv_timer_t *t)
 {
 	struct ppp_handover *h = t->data;
 	uint64_t now = uv_now(h->loop);
 	for (unsigned i = 0; i < h->n_entries;) {
+		if (ppp_handover_superseded(h, i))
+			continue;
 		if (h->entries[i].expires_ms > now) {
 			i++;
 			continue;
@@ -73,6 +91,7 @@ static void ppp_handover_store(struct ppp_handover *h, uint16_t tid,
 	h->received++;
 	log_debug("pty handed over to us", "tid=%u sid=%u pid=%d", tid, sid,
 		  pid);
+	ppp_handover_superseded(h, h->n_entries - 1);
 }
 
 static void ppp_handover_conn_closed(uv_handle_t *hd)

@@ -32,6 +32,12 @@ struct ppp_handover {
 	unsigned n_entries, cap_entries;     /* used, allocated */
 	uv_timer_t sweep;		     /* expires entries */
 	uint64_t received, claimed, expired; /* counters */
+	/* Set by the owner: true when an entry can never be claimed because
+	 * its session already runs another pppd here (the one the session's
+	 * owner started wins; the handed one is closed at once). NULL: none. */
+	bool (*stale)(void *ctx, const struct ppp_handover_entry *e);
+	void *stale_ctx;
+	uint64_t superseded; /* entries closed as stale */
 };
 
 /* Listen as worker `id` of the cluster with key prefix `prefix`. 0 or

@@ -483,6 +483,17 @@ int ppp_pppd_session_pid(const struct session *s)
 	return ps->adopted ? ps->adopted_pid : 0;
 }
 
+/* A handed-over pty is stale once its session runs a pppd of its own
+ * here (started after a takeover that raced the hand-over). */
+static bool ppp_pppd_ho_stale(void *ctx, const struct ppp_handover_entry *e)
+{
+	struct ppp_pppd *b = ctx;
+	struct session *s =
+		b->ops.find ? b->ops.find(b->ops.ctx, e->tid, e->sid) : NULL;
+	int pid = s ? ppp_pppd_session_pid(s) : 0;
+	return pid > 0 && pid != e->pid;
+}
+
 static void ppp_pppd_set_addrs(struct session *s, uint32_t local,
 			       uint32_t remote)
 {
@@ -779,6 +790,8 @@ void ppp_pppd_init(struct ppp_pppd *b, uv_loop_t *loop, struct statestore *ss,
 		int rc = ppp_handover_listen(&b->ho, loop, cfg->handover_prefix,
 					     cfg->handover_id);
 		b->ho_on = rc == 0;
+		b->ho.stale = ppp_pppd_ho_stale;
+		b->ho.stale_ctx = b;
 		if (rc < 0)
 			log_warn("no pppd hand-over socket: a drain makes PPP "
 				 "renegotiate",

@@ -419,9 +419,12 @@ int worker_move_shard(struct worker *w, unsigned shard, const char *to)
 /* ---- claim rounds ---------------------------------------------------- */
 
 /* Which shards Redis says are ours: granted now (taken, handed to us, or
- * held), from one (shard, epoch) array of a claim reply. */
+ * held), from one (shard, epoch) array of a claim reply. A shard the round
+ * `taken` that we believe we hold had no valid lease a moment ago (Redis
+ * lost it, or we were presumed dead): decide what memory is worth as for a
+ * lapsed lease, even when the new epoch happens to equal ours. */
 static void worker_claimed_grants(struct worker *w, const redisReply *a,
-				  uint8_t *ours)
+				  uint8_t *ours, bool taken)
 {
 	for (size_t i = 0; a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements;
 	     i += 2) {
@@ -430,7 +433,11 @@ static void worker_claimed_grants(struct worker *w, const redisReply *a,
 		if (s < 0 || s >= w->cfg.shard_count || e <= 0)
 			continue;
 		ours[s] = 1;
-		worker_granted(w, (unsigned)s, (uint64_t)e);
+		struct worker_shard *sh = &w->shards[s];
+		if (taken && sh->owned && !sh->handing && !w->stopping)
+			worker_reacquired(w, (unsigned)s, (uint64_t)e);
+		else
+			worker_granted(w, (unsigned)s, (uint64_t)e);
 	}
 }
 
@@ -459,7 +466,7 @@ static void worker_claimed(void *arg, const redisReply *r)
 			 "legacy=%d", legacy);
 	w->legacy_leases = legacy;
 	for (size_t k = 0; k < 2; k++)
-		worker_claimed_grants(w, r->element[k], ours);
+		worker_claimed_grants(w, r->element[k], ours, k == 0);
 	/* A shard we think we own whose lease names someone else (we were
 	 * slow and it was taken): it is not ours to serve. */
 	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
@@ -643,6 +650,8 @@ static void worker_refresh_frontends(struct worker *w)
 static void worker_heartbeat_done(void *arg, int status, int64_t had)
 {
 	struct worker *w = arg;
+	if (status == 0 && had) /* every lease we hold hangs on this key */
+		w->stats.lease_renewals += worker_owned(w);
 	if (status != 0 || had || w->stopping || !worker_owned(w))
 		return;
 	w->stats.liveness_lapsed++;

@@ -362,7 +362,9 @@ static void wm_cluster(const struct worker *w, struct metrics *m)
 	metrics_add1(f, confirming, "state", "confirming");
 	metrics_add1(f, handing, "state", "handing");
 	wm_counter(m, "tandem_worker_lease_renewals_total",
-		   "Shard leases renewed", s->lease_renewals);
+		   "Shard leases renewed (each heartbeat renews every lease "
+		   "held)",
+		   s->lease_renewals);
 	wm_counter(m, "tandem_worker_lease_lost_total",
 		   "Shard leases that lapsed while held (renewal refused, "
 		   "checkpoint fenced, Redis lost)",
