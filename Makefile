@@ -197,6 +197,7 @@ fuzz: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 # docs/BENCH.md says how they were made.
 bench: all
 	@BIN=$(abspath $(BIN)) bench/run.sh
+	@BIN=$(abspath $(BIN)) bench/idle.sh
 	@BIN=$(abspath $(BIN)) bench/takeover.sh
 
 fuzz-short:

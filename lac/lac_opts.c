@@ -45,6 +45,7 @@ enum lac_opt {
 	LAC_OPT_NO_TEARDOWN,
 	LAC_OPT_ALLOW_CDN,
 	LAC_OPT_LOG_LEVEL,
+	LAC_OPT_PER_SOCKET,
 };
 
 static const struct option lac_opts_long[] = {
@@ -75,6 +76,7 @@ static const struct option lac_opts_long[] = {
 	{"no-teardown", no_argument, NULL, LAC_OPT_NO_TEARDOWN},
 	{"allow-cdn", no_argument, NULL, LAC_OPT_ALLOW_CDN},
 	{"log-level", required_argument, NULL, LAC_OPT_LOG_LEVEL},
+	{"tunnels-per-socket", required_argument, NULL, LAC_OPT_PER_SOCKET},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -116,6 +118,13 @@ void lac_opts_usage(FILE *f, const char *prog)
 		"  --bind ADDR          local address (default 127.0.0.1, ::1 "
 		"for an IPv6 LNS);\n"
 		"                       each tunnel has its own UDP port\n"
+		"                       (see --tunnels-per-socket)\n"
+		"  --tunnels-per-socket N  tunnels sharing one UDP socket "
+		"and port (0-65535;\n"
+		"                       default 0 = one each, or as few per "
+		"socket as the\n"
+		"                       descriptor limit and the ephemeral "
+		"ports allow)\n"
 		"  --hostname NAME      our Host Name AVP (default "
 		"tandem-lac)\n"
 		"  --first-tid N        our first Tunnel ID, the next ones "
@@ -345,6 +354,9 @@ static int lac_opts_one(struct lac_opts *o, int c, const char *v, char *err,
 		return 0;
 	case LAC_OPT_FIRST_TID:
 		rc = lac_opts_uint(v, 1, 65535, &o->first_tid);
+		break;
+	case LAC_OPT_PER_SOCKET:
+		rc = lac_opts_uint(v, 0, 65535, &o->per_socket);
 		break;
 	case LAC_OPT_WINDOW:
 		rc = lac_opts_uint(v, 1, 32768, &o->window);

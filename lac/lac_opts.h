@@ -16,6 +16,7 @@ struct lac_opts {
 	char bind_text[LAC_OPTS_HOST_MAX]; /* --bind as written */
 	struct sockaddr_storage bind;	   /* --bind, port 0 */
 	unsigned tunnels;		   /* --tunnels: 1..65535 */
+	unsigned per_socket;		   /* --tunnels-per-socket, 0 = auto */
 	unsigned sessions;		   /* --sessions per tunnel: 0..65535 */
 	double rate_per_s; /* --rate: session setups/s, 0 = no limit */
 	unsigned

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -60,21 +61,69 @@ static void lac_run_signal_cb(uv_signal_t *h, int signum)
 	lac_run_after(run);
 }
 
-/* One descriptor per tunnel: raise the soft limit as far as allowed. */
-static void lac_run_raise_nofile(unsigned tunnels)
+/* One descriptor per socket: raise the limit as far as allowed (the hard
+ * limit too when we may, CAP_SYS_RESOURCE). Returns the descriptors there
+ * are for sockets. */
+static rlim_t lac_run_raise_nofile(unsigned sockets)
 {
 	struct rlimit rl;
-	rlim_t need = (rlim_t)tunnels + LAC_RUN_FD_SPARE;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
-			      ? need
-			      : rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < need)
-		log_warn("descriptor limit below one per tunnel",
-			 "limit=%llu tunnels=%u",
-			 (unsigned long long)rl.rlim_cur, tunnels);
+	rlim_t need = (rlim_t)sockets + LAC_RUN_FD_SPARE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return sockets; /* cannot tell: try */
+	if (rl.rlim_cur < need && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < need) {
+		struct rlimit up = {need, need};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
+				      ? need
+				      : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur > LAC_RUN_FD_SPARE ? rl.rlim_cur - LAC_RUN_FD_SPARE
+					      : 1;
+}
+
+/* Ports the kernel hands out for bind(port 0): net.ipv4.ip_local_port_range
+ * (IPv6 uses it too), less a tenth for other sockets on the address. */
+static unsigned lac_run_ephemeral_ports(void)
+{
+	unsigned lo = 32768, hi = 60999; /* Linux's default */
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || hi < lo)
+			lo = 32768, hi = 60999;
+		fclose(f);
+	}
+	unsigned n = hi - lo + 1;
+	return n - n / 10 > 0 ? n - n / 10 : 1;
+}
+
+/* Tunnels per socket: --tunnels-per-socket, else one each when the
+ * descriptors and the ephemeral ports go round, else as few as fit. */
+static unsigned lac_run_per_socket(const struct lac_opts *o)
+{
+	unsigned n = o->tunnels;
+	if (o->per_socket) {
+		lac_run_raise_nofile((n + o->per_socket - 1) / o->per_socket);
+		return o->per_socket;
+	}
+	rlim_t fds = lac_run_raise_nofile(n);
+	unsigned room = lac_run_ephemeral_ports();
+	if (fds < room)
+		room = (unsigned)fds;
+	if (n <= room)
+		return 1;
+	unsigned per = (n + room - 1) / room;
+	log_warn("tunnels share sockets",
+		 "tunnels=%u sockets=%u per_socket=%u descriptors=%llu "
+		 "ephemeral_ports=%u",
+		 n, (n + per - 1) / per, per, (unsigned long long)fds,
+		 lac_run_ephemeral_ports());
+	return per;
 }
 
 static void lac_run_config(struct lac_run *run)
@@ -163,6 +212,7 @@ static void lac_run_free(struct lac_run *run)
 	for (unsigned i = 0; i < run->n_conns; i++)
 		lac_tunnel_free(&run->conns[i].t);
 	free(run->conns);
+	free(run->socks);
 	free(run->pool);
 	lac_probe_free(&run->probe);
 	free(run);
@@ -178,13 +228,16 @@ int lac_run(const struct lac_opts *o, struct lac_run_out *out)
 	run->opts = o;
 	run->start_ns = uv_hrtime();
 	lac_run_config(run);
-	lac_run_raise_nofile(o->tunnels);
+	run->per_sock = lac_run_per_socket(o);
+	run->n_socks = (o->tunnels + run->per_sock - 1) / run->per_sock;
+	run->socks = calloc(run->n_socks, sizeof(*run->socks));
 	run->n_conns = o->tunnels;
 	run->conns = calloc(o->tunnels, sizeof(*run->conns));
 	run->pool_cap = (size_t)o->tunnels * o->sessions;
 	run->pool =
 		calloc(run->pool_cap ? run->pool_cap : 1, sizeof(*run->pool));
-	if (!run->conns || !run->pool) {
+	if (!run->conns || !run->pool || !run->socks) {
+		run->n_conns = 0; /* none initialised yet */
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -194,9 +247,13 @@ int lac_run(const struct lac_opts *o, struct lac_run_out *out)
 		lac_run_io_random(run, r, sizeof(r));
 		first_tid = (unsigned)(r[0] << 8 | r[1]) % 65535u + 1u;
 	}
+	run->first_tid = (uint16_t)first_tid;
+	for (unsigned i = 0; i < run->n_socks; i++)
+		run->socks[i].run = run;
 	for (unsigned i = 0; i < run->n_conns; i++) {
 		struct lac_conn *c = &run->conns[i];
 		c->run = run;
+		c->sock = &run->socks[i / run->per_sock];
 		memcpy(&c->peer, &o->lns, sizeof(c->peer));
 		/* Consecutive Tunnel IDs from a random start, skipping 0, so
 		 * that a second run does not reuse the IDs of the first: an

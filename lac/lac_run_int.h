@@ -20,17 +20,30 @@
 
 struct lac_run;
 
+/* One UDP socket on --bind, with a port of its own, shared by the
+ * --tunnels-per-socket consecutive tunnels that use it (one by default);
+ * datagrams are handed to a tunnel by the Tunnel ID in their header. Bound
+ * when its first tunnel opens. */
+struct lac_sock {
+	struct lac_run *run; /* owner */
+	uv_udp_t udp;	     /* the socket */
+	uint16_t local_port; /* its port */
+	bool open;	     /* udp is initialised (closed at the end) */
+	int err;	     /* bind failed (libuv error): its tunnels cannot
+			      * open; 0 = fine */
+};
+
 /* One tunnel: the engine plus its socket and timer. */
 struct lac_conn {
 	struct lac_run *run;	       /* owner */
 	struct lac_tunnel t;	       /* protocol engine */
-	uv_udp_t udp;		       /* our socket, own UDP port */
+	struct lac_sock *sock;	       /* our socket (maybe shared) */
 	uv_timer_t timer;	       /* fires at the engine's next deadline */
 	uint64_t timer_due_ms;	       /* armed deadline, UINT64_MAX = none */
 	struct sockaddr_storage peer;  /* where our datagrams go */
 	uint64_t opened_ns;	       /* SCCRQ sent (uv_hrtime) */
 	uint16_t local_port;	       /* our port, for the report */
-	bool handles_open;	       /* udp and timer are initialised */
+	bool handles_open;	       /* socket bound, timer initialised */
 	bool opened;		       /* SCCRQ was sent or tried */
 	bool in_flight;		       /* counts against the concurrency */
 	bool done;		       /* finished: counted in n_done */
@@ -54,6 +67,10 @@ struct lac_run {
 	struct lac_env env;		 /* engine callbacks */
 	struct lac_conn *conns;		 /* opts->tunnels entries */
 	unsigned n_conns;		 /* entries in conns */
+	uint16_t first_tid;		 /* conns[i] has Tunnel ID first + i */
+	struct lac_sock *socks;		 /* conns[i] uses socks[i / per_sock] */
+	unsigned n_socks;		 /* entries in socks */
+	unsigned per_sock;		 /* tunnels per socket */
 	unsigned next_open;		 /* next tunnel to open */
 	unsigned n_opened;		 /* tunnels opened */
 	unsigned n_done;		 /* opened tunnels that finished */

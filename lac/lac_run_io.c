@@ -1,5 +1,7 @@
-/* tandem-lac's sockets and timers: one UDP socket (own port) and one timer
- * per tunnel; datagrams in to the engine, the engine's packets out. */
+/* tandem-lac's sockets and timers: one UDP socket (own port) per
+ * --tunnels-per-socket tunnels (one each by default) and one timer per
+ * tunnel; datagrams in to the engine of the tunnel they name, the engines'
+ * packets out. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@ void lac_run_io_output(void *ctx, struct lac_tunnel *t, const uint8_t *pkt,
 	/* uv_buf_t wants a mutable pointer: send from a copy. */
 	memcpy(lac_run_io_txbuf, pkt, len);
 	uv_buf_t b = uv_buf_init((char *)lac_run_io_txbuf, (unsigned)len);
-	int rc = uv_udp_try_send(&c->udp, &b, 1, to);
+	int rc = uv_udp_try_send(&c->sock->udp, &b, 1, to);
 	if (rc >= 0)
 		return;
 	if (rc == UV_EAGAIN || rc == UV_ENOBUFS) {
@@ -42,7 +44,7 @@ void lac_run_io_output(void *ctx, struct lac_tunnel *t, const uint8_t *pkt,
 			uint8_t *copy = (uint8_t *)(req + 1);
 			memcpy(copy, pkt, len);
 			b = uv_buf_init((char *)copy, (unsigned)len);
-			rc = uv_udp_send(req, &c->udp, &b, 1, to,
+			rc = uv_udp_send(req, &c->sock->udp, &b, 1, to,
 					 lac_run_io_send_done);
 			if (rc == 0)
 				return;
@@ -121,28 +123,49 @@ static socklen_t lac_run_io_addr_len(const struct sockaddr *a)
 					: sizeof(struct sockaddr_in);
 }
 
+/* The tunnel on socket k that a datagram for Tunnel ID tid is for, or
+ * NULL. Tunnel IDs run consecutively from first_tid (skipping 0), so the
+ * index is their distance. ID 0 (a StopCCN from an LNS that could not read
+ * our Assigned Tunnel ID) belongs to a socket's only tunnel; on a shared
+ * socket it cannot be told whose it is. */
+static struct lac_conn *lac_run_io_conn(struct lac_sock *k, uint16_t tid)
+{
+	struct lac_run *run = k->run;
+	unsigned i;
+	if (tid == 0) {
+		if (run->per_sock != 1)
+			return NULL;
+		i = (unsigned)(k - run->socks);
+	} else {
+		i = ((unsigned)tid + 65535u - run->first_tid) % 65535u;
+	}
+	if (i >= run->n_conns || run->conns[i].sock != k ||
+	    !run->conns[i].handles_open)
+		return NULL;
+	return &run->conns[i];
+}
+
 static void lac_run_io_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 			    const struct sockaddr *addr, unsigned flags)
 {
-	struct lac_conn *c = h->data;
-	struct lac_run *run = c->run;
+	struct lac_sock *k = h->data;
+	struct lac_run *run = k->run;
+	struct lac_conn *c;
 	struct l2tp_header hdr;
 	struct l2tp_reject rej;
 	const uint8_t *pkt = (const uint8_t *)buf->base;
 
 	if (nread < 0) {
-		LOG_RL(LOG_LEVEL_WARN, "receive failed", "tid=%u err=%s",
-		       c->t.tid, uv_strerror((int)nread));
+		LOG_RL(LOG_LEVEL_WARN, "receive failed", "port=%u err=%s",
+		       k->local_port, uv_strerror((int)nread));
 		return;
 	}
 	if (nread == 0 || !addr || run->finished)
 		return;
 	run->stats.rx_datagrams++;
-	/* The socket is this tunnel's alone, so tunnel ID 0 (a StopCCN from
-	 * an LNS that could not read our Assigned Tunnel ID) is ours too. */
 	if ((flags & UV_UDP_PARTIAL) ||
 	    l2tp_header_decode(pkt, (size_t)nread, &hdr, &rej) < 0 ||
-	    !hdr.control || (hdr.tunnel_id != c->t.tid && hdr.tunnel_id)) {
+	    !hdr.control || !(c = lac_run_io_conn(k, hdr.tunnel_id))) {
 		/* Data messages too: we run no PPP. */
 		run->stats.rx_dropped++;
 		return;
@@ -156,33 +179,57 @@ static void lac_run_io_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	lac_run_after(run);
 }
 
-/* Socket on --bind with a port of its own, and the tunnel's timer. */
-static int lac_run_io_open_handles(struct lac_conn *c)
+/* Bind socket k on --bind with a port of its own, once, for its first
+ * tunnel; a failure is kept and answered to the socket's other tunnels. */
+static int lac_run_io_open_sock(struct lac_run *run, struct lac_sock *k)
 {
-	struct lac_run *run = c->run;
 	struct sockaddr_storage local;
 	int len = sizeof(local);
 	int rc;
 
-	rc = uv_udp_init(&run->loop, &c->udp);
+	if (k->open || k->err)
+		return k->err;
+	rc = uv_udp_init(&run->loop, &k->udp);
+	if (rc < 0)
+		return k->err = rc;
+	k->udp.data = k;
+	k->open = true;
+	rc = uv_udp_bind(&k->udp, (const struct sockaddr *)&run->opts->bind, 0);
+	if (rc == 0)
+		rc = uv_udp_getsockname(&k->udp, (struct sockaddr *)&local,
+					&len);
+	if (rc == 0) {
+		k->local_port = ntohs(
+			local.ss_family == AF_INET6
+				? ((struct sockaddr_in6 *)&local)->sin6_port
+				: ((struct sockaddr_in *)&local)->sin_port);
+		if (run->per_sock > 1) {
+			/* Several tunnels' replies queue here: a bigger
+			 * buffer, as far as net.core.rmem_max lets us. */
+			int size = 1 << 20;
+			uv_recv_buffer_size((uv_handle_t *)&k->udp, &size);
+		}
+		rc = uv_udp_recv_start(&k->udp, lac_run_io_alloc,
+				       lac_run_io_recv);
+	}
+	if (rc < 0)
+		k->err = rc;
+	return rc;
+}
+
+/* The tunnel's socket (bound with its first tunnel) and its timer. */
+static int lac_run_io_open_handles(struct lac_conn *c)
+{
+	struct lac_run *run = c->run;
+	int rc = lac_run_io_open_sock(run, c->sock);
 	if (rc < 0)
 		return rc;
-	c->udp.data = c;
 	uv_timer_init(&run->loop, &c->timer);
 	c->timer.data = c;
 	c->timer_due_ms = UINT64_MAX;
 	c->handles_open = true;
-	rc = uv_udp_bind(&c->udp, (const struct sockaddr *)&run->opts->bind, 0);
-	if (rc < 0)
-		return rc;
-	rc = uv_udp_getsockname(&c->udp, (struct sockaddr *)&local, &len);
-	if (rc < 0)
-		return rc;
-	c->local_port =
-		ntohs(local.ss_family == AF_INET6
-			      ? ((struct sockaddr_in6 *)&local)->sin6_port
-			      : ((struct sockaddr_in *)&local)->sin_port);
-	return uv_udp_recv_start(&c->udp, lac_run_io_alloc, lac_run_io_recv);
+	c->local_port = c->sock->local_port;
+	return 0;
 }
 
 void lac_run_io_open_tunnel(struct lac_run *run, struct lac_conn *c)

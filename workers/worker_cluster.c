@@ -434,7 +434,13 @@ static void worker_claimed_grants(struct worker *w, const redisReply *a,
 			continue;
 		ours[s] = 1;
 		struct worker_shard *sh = &w->shards[s];
-		if (taken && sh->owned && !sh->handing && !w->stopping)
+		if (taken && sh->owned && sh->loading) {
+			/* half loaded under a lease that vanished: start
+			 * again under the new one */
+			worker_drop_shard(w, (unsigned)s,
+					  "lease vanished while loading");
+			worker_granted(w, (unsigned)s, (uint64_t)e);
+		} else if (taken && sh->owned && !sh->handing && !w->stopping)
 			worker_reacquired(w, (unsigned)s, (uint64_t)e);
 		else
 			worker_granted(w, (unsigned)s, (uint64_t)e);
@@ -776,6 +782,7 @@ void worker_cluster_up(void *ctx)
 	bool was_unprotected = !w->protected_mode && w->n_tunnels;
 	w->protected_mode = true;
 	w->claim_in_flight = false;
+	w->watch_in_flight = false;
 	worker_register(w);
 	worker_refresh_frontends(w);
 	if (was_unprotected)
@@ -804,6 +811,7 @@ void worker_cluster_down(void *ctx)
 	struct worker *w = ctx;
 	w->protected_mode = false;
 	w->claim_in_flight = false;
+	w->watch_in_flight = false;
 	w->handoffs_pending = 0;
 	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count; s++)
 		w->shards[s].acquiring = false;

@@ -19,10 +19,6 @@ REMOTE=198.51.100.50 # the subscriber's, from the options file
 
 echo "PPP addresses from pppd's options, learned by the ip-up hook (t=$(up))"
 e2e_need tandem-worker tandem-frontend tandem-ip-up clusterctl
-e2e_net
-e2e_redis
-# The addresses come from here, as a radius plugin's would: tandem has no pool.
-e2e_lns_ppp "$LOCAL:$REMOTE"
 # An operator's ip-up.d script (/etc/ppp is a private copy in the guest):
 # the hook must chain to /etc/ppp/ip-up, which runs it. The LAC's pppd runs
 # it too; the LNS's lines carry the ipparam <tid>/<sid>.
@@ -31,14 +27,9 @@ cat > /etc/ppp/ip-up.d/zz-tandem-e2e <<EOT
 echo "\$PPP_IFACE \$PPP_LOCAL \$PPP_REMOTE \$PPP_IPPARAM" >> $W/ip-up-chain.log
 EOT
 chmod 755 /etc/ppp/ip-up.d/zz-tandem-e2e
-
-e2e_conf ""
-declare -A MPORT=([w1]=9101 [w2]=9102)
-e2e_worker w1 --metrics "127.0.0.1:${MPORT[w1]}"
-e2e_worker w2 --metrics "127.0.0.1:${MPORT[w2]}"
-e2e_frontend f1
-e2e_frontend f2
-e2e_cluster_up
+# The addresses come from the LNS's pppd options, as a radius plugin's
+# would: tandem has no pool.
+e2e_two_workers "" "$LOCAL:$REMOTE"
 check "the worker runs pppd with the ip-up hook" \
 	grep -q "msg=\"PPP backend pppd\" .*pool=- hook=[^ ]*/tandem-ip-up" "$W/worker-w1.log"
 
@@ -52,47 +43,22 @@ check "ping across the PPP link" lac ping -c 3 -i 0.2 -W 2 "$LOCAL"
 e2e_owner
 check "$OWNER started pppd without addresses (no pool)" \
 	grep -q "msg=\"pppd started\" tid=$TID sid=$SID pid=[0-9]* addrs=-" "$W/worker-$OWNER.log"
-learned() {
-	grep -q "msg=\"PPP addresses learned from pppd\" tid=$TID sid=$SID local=$LOCAL remote=$REMOTE " \
-		"$W/worker-$OWNER.log"
-}
-check "$OWNER learned the addresses from the ip-up hook" wait_for 10 learned
-sessions_json() { lns "$BIN/clusterctl" -c "$W/tandem.conf" --json sessions --tunnel "$TID" 2>/dev/null; }
-in_redis() {
-	local j; j=$(sessions_json)
-	echo "$j" | grep -q "\"ppp_local_address\": *\"$LOCAL\"" &&
-	echo "$j" | grep -q "\"ppp_remote_address\": *\"$REMOTE\""
-}
-check "Redis holds exactly the negotiated addresses" wait_for 5 in_redis
-in_redis || echo "  clusterctl sessions: $(sessions_json)"
+check "$OWNER learned the addresses from the ip-up hook" wait_for 10 e2e_learned "$OWNER" "$LOCAL" "$REMOTE"
+check "Redis holds exactly the negotiated addresses" wait_for 5 e2e_in_redis "$LOCAL" "$REMOTE"
+e2e_in_redis "$LOCAL" "$REMOTE" || echo "  clusterctl sessions: $(e2e_sessions_json)"
 chained() { grep -q "^ppp[0-9]* $LOCAL $REMOTE $TID/$SID\$" "$W/ip-up-chain.log" 2>/dev/null; }
 check "the hook chained to /etc/ppp/ip-up (ip-up.d script ran with pppd's arguments)" wait_for 5 chained
-metric() { # metric WORKER RESULT: tandem_worker_ppp_reports_total{result=RESULT}
-	lns curl -s --max-time 2 "http://127.0.0.1:${MPORT[$1]}/metrics" |
-		awk -v r="tandem_worker_ppp_reports_total{result=\"$2\"}" '$1 == r {print $2}'
-}
-check "$OWNER counted one learned report" [ "$(metric "$OWNER" learned)" = 1 ]
-check "no report dropped" [ "$(metric "$OWNER" wrong_pid)$(metric "$OWNER" malformed)$(metric "$OWNER" unknown_session)" = 000 ]
+check "$OWNER counted one learned report" [ "$(e2e_metric "$OWNER" learned)" = 1 ]
+check "no report dropped" [ "$(e2e_reports_dropped "$OWNER")" = 0 ]
 
 # ---- kill -9 the owner: the new owner's pppd gets the learned addresses ----
-e2e_kill_owner "$LOCAL"
-restarted() {
-	grep -q "msg=\"pppd started\" tid=$TID sid=$SID pid=[0-9]* addrs=$LOCAL:$REMOTE" "$W/worker-$OTHER.log"
-}
-check "$OTHER started pppd with the learned addresses ($LOCAL:$REMOTE)" wait_for 20 restarted
-NEW_PPPD=$(pgrep -P "${WPID[$OTHER]}" pppd)
+e2e_takeover_round 1 "$LOCAL" "$LOCAL:$REMOTE" || die "PPP did not come back after kill -9 of $OWNER"
 check "the new pppd's command line carries them" \
 	bash -c "tr '\\0' ' ' < /proc/${NEW_PPPD:-0}/cmdline | grep -q ' $LOCAL:$REMOTE '"
-e2e_outage
-check "the old pppd is gone" bash -c "! kill -0 ${OLD_PPPD:-0} 2>/dev/null"
-check "the subscriber kept its address" [ "$(sub_addr)" = "$REMOTE" ]
-check "ping across the PPP link after the takeover" lac ping -c 3 -i 0.2 -W 2 "$LOCAL"
-confirmed() { [ "$(metric "$OTHER" unchanged)" = 1 ]; }
+confirmed() { [ "$(e2e_metric "$OTHER" unchanged)" = 1 ]; }
 check "$OTHER's pppd reported the same addresses (unchanged)" wait_for 5 confirmed
-check "$OTHER learned nothing new" [ "$(metric "$OTHER" learned)" = 0 ]
-check "Redis still holds the negotiated addresses" in_redis
-check "xl2tpd kept its tunnel and call" \
-	bash -c "! grep -qiE 'Connection .* closed|disconnect|maximum retries' '$W/xl2tpd.log'"
+check "$OTHER learned nothing new" [ "$(e2e_metric "$OTHER" learned)" = 0 ]
+check "Redis still holds the negotiated addresses" e2e_in_redis "$LOCAL" "$REMOTE"
 
 # ---- a pool, and pppd negotiates another address (as radius would) ----
 # Fresh cluster with ppp_pool 198.51.100.0/25: the worker passes pppd the
@@ -113,11 +79,10 @@ grep -v '^198\.51\.100\.' "$W/lns.ppp" > "$W/lns2.ppp"
 echo ipcp-accept-remote >> "$W/lns2.ppp"
 sed -e "s/^noipdefault$/$REMOTE:/" -e "s|pppd-lac.log|pppd-lac2.log|" "$W/lac.ppp" > "$W/lac2.ppp"
 sed -e "s|$W/lac.ppp|$W/lac2.ppp|" "$W/lac.conf" > "$W/lac2.conf"
-ip netns exec lns "$BIN/tandem-worker" -c "$W/tandem2.conf" --id w3 --metrics 127.0.0.1:9103 \
+ip netns exec lns "$BIN/tandem-worker" -c "$W/tandem2.conf" --id w3 --metrics "127.0.0.1:${MPORT[w3]}" \
 	> "$W/worker-w3.log" 2>&1 &
 WPID[w3]=$!
 PIDS+=($!)
-MPORT[w3]=9103
 ip netns exec lns "$BIN/tandem-frontend" -c "$W/tandem2.conf" --id f3 > "$W/frontend-f3.log" 2>&1 &
 PIDS+=($!)
 w3_all() { [ "$(rcli hvals tandem:shardmap | grep -c 'owner=w3 ')" -eq 256 ]; }
@@ -138,8 +103,8 @@ overridden() {
 		"$W/worker-w3.log"
 }
 check "w3 learned the negotiated address over the pool's" wait_for 10 overridden
-check "Redis holds the negotiated addresses, not the pool's" wait_for 5 in_redis
-in_redis || echo "  clusterctl sessions: $(sessions_json)"
+check "Redis holds the negotiated addresses, not the pool's" wait_for 5 e2e_in_redis "$LOCAL" "$REMOTE"
+e2e_in_redis "$LOCAL" "$REMOTE" || echo "  clusterctl sessions: $(e2e_sessions_json)"
 released() {
 	[ -z "$(rcli hget "tandem:pool:$POOL:holder" 198.51.100.2)" ] &&
 	[ -n "$(rcli zscore "tandem:pool:$POOL:free" 198.51.100.2)" ]
