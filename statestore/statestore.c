@@ -63,30 +63,43 @@ static const char statestore_lua_acquire[] =
 	"ARGV[1] .. ' epoch=' .. ep)\n"
 	"return ep\n";
 
+/* What a worker needs to know to run a claim round only when one is due:
+ * P:gen, and how long until the next other worker's liveness expires (its
+ * score in P:alive, Redis clock), -1 when there is no other worker. 0
+ * means one has expired; a value in the future says when to
+ * look again, so that a death is noticed the moment it happens without
+ * polling in between. KEYS[2]: alive zset, KEYS[3]: gen; ARGV[1]: me. */
+#define STATESTORE_LUA_OUTLOOK                                                 \
+	"local function outlook(now)\n"                                        \
+	"  local nxt = -1\n"                                                   \
+	"  local z = redis.call('ZRANGE', KEYS[2], 0, 1, 'WITHSCORES')\n"      \
+	"  for i = 1, #z, 2 do\n"                                              \
+	"    if z[i] ~= ARGV[1] then\n"                                        \
+	"      nxt = math.max(0, tonumber(z[i + 1]) - now) break end\n"        \
+	"  end\n"                                                              \
+	"  return {tonumber(redis.call('GET', KEYS[3]) or '0'), nxt}\n"        \
+	"end\n"                                                                \
+	"local t = redis.call('TIME')\n"                                       \
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "     \
+	"1000)\n"
+
 /* A worker's heartbeat, every lease_renew: its one liveness key, which all
- * its leases hang on. KEYS: alive key, alive zset. ARGV: id, ttl_ms, value.
- * The zset scores each worker with its expiry (Redis clock, ms), so that
- * noticing a dead worker is one ZRANGEBYSCORE (statestore_lua_watch), not a
- * look at every lease. Returns 1, or 0 when the key had lapsed. */
-static const char statestore_lua_heartbeat[] =
+ * its leases hang on. KEYS: alive key, alive zset, gen. ARGV: id, ttl_ms,
+ * value. The zset scores each worker with its expiry, so that noticing a
+ * dead worker is a look at the lowest score, not at every lease. Returns
+ * {1, or 0 when the key had lapsed; gen; next expiry (see outlook)}. */
+static const char statestore_lua_heartbeat[] = STATESTORE_LUA_OUTLOOK
 	"local had = redis.call('EXISTS', KEYS[1])\n"
 	"redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])\n"
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "
-	"1000)\n"
 	"redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])\n"
-	"return had\n";
+	"local o = outlook(now)\n"
+	"return {had, o[1], o[2]}\n";
 
-/* What an idle worker asks four times per lease_renew. KEYS: alive zset,
- * gen. Returns {gen, a worker's liveness expired (0/1)}; either changing
- * is what makes a claim round worth running. O(log workers). */
+/* The look between heartbeats, when a peer's expiry falls before the next
+ * one. KEYS: (unused), alive zset, gen. ARGV: id. Returns {gen, next
+ * expiry}. */
 static const char statestore_lua_watch[] =
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "
-	"1000)\n"
-	"local d = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', "
-	"0, 1)\n"
-	"return {tonumber(redis.call('GET', KEYS[2]) or '0'), #d}\n";
+	STATESTORE_LUA_OUTLOOK "return outlook(now)\n";
 
 /* KEYS: leases. ARGV: ttl_ms, then the expected value of each lease.
  * Returns an array: 1 = renewed, 0 = lost, one per key. */
@@ -480,6 +493,18 @@ static void statestore_watchdog_cb(uv_timer_t *t)
 {
 	struct statestore *ss = t->data;
 	uint64_t now = uv_now(ss->loop);
+	uint64_t every = ss->timeout_ms / 4 ? ss->timeout_ms / 4 : 1;
+	bool stalled = ss->last_watchdog_ms &&
+		       now - ss->last_watchdog_ms > 2 * every + every / 2;
+	ss->last_watchdog_ms = now;
+	if (stalled) {
+		/* Our own loop was late (timers run before I/O: replies may be
+		 * waiting in the socket unread). A stall of ours is not
+		 * Redis's: give it a full time-out from now. */
+		ss->last_progress_ms = now;
+		ss->connect_started_ms = now;
+		return;
+	}
 	if (ss->ac && !ss->up &&
 	    now - ss->connect_started_ms >= ss->timeout_ms) {
 		/* Not up in time (hiredis 0.14's libuv adapter drops poll
@@ -665,19 +690,21 @@ int statestore_lease_acquire(struct statestore *ss, unsigned shard,
 }
 
 int statestore_heartbeat(struct statestore *ss, uint32_t ttl_ms,
-			 const char *value, statestore_cb cb, void *arg)
+			 const char *value, statestore_reply_cb cb, void *arg)
 {
-	char alive[STATESTORE_KEY_MAX], zset[STATESTORE_KEY_MAX], ttl[16];
+	char alive[STATESTORE_KEY_MAX], zset[STATESTORE_KEY_MAX],
+		gen[STATESTORE_KEY_MAX], ttl[16];
 	statestore_key(ss, alive, sizeof(alive), "worker:%s:alive",
 		       ss->worker_id);
 	statestore_key(ss, zset, sizeof(zset), "alive");
+	statestore_key(ss, gen, sizeof(gen), "gen");
 	snprintf(ttl, sizeof(ttl), "%u", ttl_ms);
-	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_HEARTBEAT],
-			      "2",	 alive,
-			      zset,	 ss->worker_id,
-			      ttl,	 value};
-	struct statestore_req *req = statestore_req(ss, cb, arg, 0);
-	return req ? statestore_send(ss, req, 8, argv, NULL) : -ENOMEM;
+	const char *argv[] = {"EVALSHA",     ss->sha[STATESTORE_HEARTBEAT],
+			      "3",	     alive,
+			      zset,	     gen,
+			      ss->worker_id, ttl,
+			      value};
+	return statestore_query(ss, cb, arg, 9, argv, NULL);
 }
 
 int statestore_load_shard(struct statestore *ss, unsigned shard,
@@ -695,9 +722,10 @@ int statestore_watch(struct statestore *ss, statestore_reply_cb cb, void *arg)
 	char zset[STATESTORE_KEY_MAX], gen[STATESTORE_KEY_MAX];
 	statestore_key(ss, zset, sizeof(zset), "alive");
 	statestore_key(ss, gen, sizeof(gen), "gen");
-	const char *argv[] = {"EVALSHA", ss->sha[STATESTORE_WATCH], "2", zset,
-			      gen};
-	return statestore_query(ss, cb, arg, 5, argv, NULL);
+	const char *argv[] = {
+		"EVALSHA",    ss->sha[STATESTORE_WATCH], "3", zset, zset, gen,
+		ss->worker_id};
+	return statestore_query(ss, cb, arg, 7, argv, NULL);
 }
 
 int statestore_lease_renew(struct statestore *ss, const unsigned *shards,

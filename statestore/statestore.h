@@ -67,6 +67,7 @@ struct statestore {
 	uint32_t timeout_ms;	   /* no reply for this long = lost */
 	unsigned in_flight;	   /* commands awaiting a reply */
 	uint64_t last_progress_ms; /* last reply, or first send after idle */
+	uint64_t last_watchdog_ms; /* when the watchdog last ran */
 	uint64_t connect_started_ms;   /* when the current attempt began */
 	uint32_t retry_ms;	       /* current back-off */
 	struct statestore_ops ops;     /* up/down notifications */
@@ -101,15 +102,17 @@ typedef void (*statestore_reply_cb)(void *arg, const struct redisReply *reply);
 int statestore_lease_acquire(struct statestore *ss, unsigned shard,
 			     uint32_t ttl_ms, statestore_cb cb, void *arg);
 /* The liveness key P:worker:<id>:alive (value `value`, TTL ttl_ms) and its
- * entry in P:alive: value = 1, or 0 when it had lapsed before this. */
+ * entry in P:alive. The reply is {1, or 0 when the key had lapsed before
+ * this; P:gen; ms until the next other worker's liveness expires (<= 0:
+ * one has, -1: no other worker)}. */
 int statestore_heartbeat(struct statestore *ss, uint32_t ttl_ms,
-			 const char *value, statestore_cb cb, void *arg);
+			 const char *value, statestore_reply_cb cb, void *arg);
 /* Every tunnel of a shard with its sessions, in one reply (a takeover's
  * load): flat (tid, tunnel record, {sid, record, ...}) triples. */
 int statestore_load_shard(struct statestore *ss, unsigned shard,
 			  statestore_reply_cb cb, void *arg);
-/* The cheap question asked between claim rounds: the reply is {gen, 1 if
- * some worker's liveness has expired}; see statestore_lua_watch. */
+/* The cheap look between heartbeats: the reply is {P:gen, ms until the
+ * next other worker's liveness expires} as in statestore_heartbeat. */
 int statestore_watch(struct statestore *ss, statestore_reply_cb cb, void *arg);
 /* Renew n leases in one script call; the reply is an array of integers,
  * 1 = renewed, 0 = lost (fenced), in the order given. */

@@ -4,6 +4,7 @@
  * tunnel is checkpointed (pipelined, fenced by its shard's epoch) and its
  * packets leave when Redis has answered (DESIGN.md invariants 1-4). */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -214,10 +215,13 @@ static void worker_tunnel_unlink(struct worker *w, struct worker_tunnel *wt)
 			*pp = wt->sccrq_next;
 			break;
 		}
-	for (struct worker_tunnel **pp = &w->dirty_head; *pp;
-	     pp = &(*pp)->dirty_next)
+	struct worker_tunnel *prev = NULL;
+	for (struct worker_tunnel **pp = &w->dirty_head; wt->dirty && *pp;
+	     prev = *pp, pp = &(*pp)->dirty_next)
 		if (*pp == wt) {
 			*pp = wt->dirty_next;
+			if (w->dirty_tail == wt)
+				w->dirty_tail = prev;
 			break;
 		}
 }
@@ -240,8 +244,12 @@ static void worker_mark_dirty(struct worker *w, struct worker_tunnel *wt)
 	if (wt->dirty || wt->freeing)
 		return;
 	wt->dirty = true;
-	wt->dirty_next = w->dirty_head;
-	w->dirty_head = wt;
+	wt->dirty_next = NULL; /* FIFO: what waits longest goes first */
+	if (w->dirty_tail)
+		w->dirty_tail->dirty_next = wt;
+	else
+		w->dirty_head = wt;
+	w->dirty_tail = wt;
 }
 
 static void worker_tunnel_timer(uv_timer_t *h);
@@ -670,15 +678,35 @@ static void worker_wait_send(struct worker *w, struct worker_round *rd)
 		worker_waited(rd, -EIO, 0);
 }
 
-/* End of a loop iteration: checkpoint what changed, send what may go. */
-void worker_flush(struct worker *w)
+static void worker_flush_more_cb(uv_idle_t *h);
+
+/* Checkpoint what changed (at most `budget` tunnels), send what may go. */
+static void worker_flush_some(struct worker *w, unsigned budget)
 {
 	if (w->replay_due) {
 		w->replay_due = false;
 		worker_replay_parked(w);
 	}
-	struct worker_tunnel *wt = w->dirty_head;
-	w->dirty_head = NULL;
+	struct worker_tunnel *wt = w->dirty_head, *tail = w->dirty_tail;
+	w->dirty_head = w->dirty_tail = NULL;
+	/* Bounded work per iteration: at most WORKER_CKPT_BUDGET tunnels
+	 * (a full snapshot after Redis returns is 65,535 of them); the rest
+	 * stay dirty, and an idle handle brings the loop straight back. */
+	struct worker_tunnel *rest = wt;
+	for (unsigned n = 0; rest && n < budget; n++)
+		rest = rest->dirty_next;
+	if (rest) {
+		struct worker_tunnel *last = wt;
+		while (last->dirty_next != rest)
+			last = last->dirty_next;
+		last->dirty_next = NULL;
+		w->dirty_head = rest; /* before what this flush makes dirty */
+		w->dirty_tail = tail;
+		w->stats.ckpt_deferred++;
+		uv_idle_start(&w->flush_more, worker_flush_more_cb);
+	} else {
+		uv_idle_stop(&w->flush_more);
+	}
 	if (wt && w->protected_mode)
 		w->stats.ckpt_rounds++;
 	if (wt && w->protected_mode && w->cfg.redis_wait_replicas > 0 &&
@@ -712,16 +740,31 @@ void worker_flush(struct worker *w)
 	worker_zmq_flush(w);
 }
 
+/* Everything, now: before a hand-off (its checkpoints must reach Redis
+ * ahead of it) and at stop. */
+void worker_flush(struct worker *w)
+{
+	worker_flush_some(w, UINT_MAX);
+}
+
+/* End of a loop iteration: bounded, the rest in the next one. */
 static void worker_flush_cb(uv_check_t *h)
 {
-	worker_flush(h->data);
+	worker_flush_some(h->data, WORKER_CKPT_BUDGET);
+}
+
+/* Only keeps the loop from blocking while dirty tunnels remain: the check
+ * handle flushes the next batch in this very iteration. */
+static void worker_flush_more_cb(uv_idle_t *h)
+{
+	(void)h;
 }
 
 /* Timers run before the poll phase: without this, what they produce (a
  * delayed ZLB, a retransmission) would wait for the next I/O wakeup. */
 static void worker_flush_timers_cb(uv_prepare_t *h)
 {
-	worker_flush(h->data);
+	worker_flush_some(h->data, WORKER_CKPT_BUDGET);
 }
 
 /* Lost a shard (fenced, or its renewal failed): forget its tunnels without
@@ -894,6 +937,8 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	uv_check_init(loop, &w->flush);
 	w->flush.data = w;
 	uv_check_start(&w->flush, worker_flush_cb);
+	uv_idle_init(loop, &w->flush_more);
+	w->flush_more.data = w;
 	uv_prepare_init(loop, &w->flush_timers);
 	w->flush_timers.data = w;
 	uv_prepare_start(&w->flush_timers, worker_flush_timers_cb);

@@ -77,6 +77,7 @@ struct worker_parked {
 #define WORKER_PARK_MS	    1500 /* then dropped: the peer retransmits anyway */
 #define WORKER_MAX_PEERS    64	 /* other live workers we track */
 #define WORKER_DRAIN_MAX_MS 10000 /* a drain that takes longer releases */
+#define WORKER_CKPT_BUDGET  4096  /* tunnels checkpointed per iteration */
 
 /* Another live worker, as the last claim round saw it. */
 struct worker_peer {
@@ -134,6 +135,8 @@ struct worker_stats {
 	uint64_t liveness_lapsed;  /* heartbeats that found our liveness
 				      key expired */
 	uint64_t rx_deferred;	   /* receive rounds cut short (budget) */
+	uint64_t ckpt_deferred;	   /* flushes that left tunnels for the next
+				      iteration (budget) */
 	uint64_t tx_batches;	   /* PACKET_OUT batches sent */
 	uint64_t tx_batches_dropped; /* batches zmq_send refused */
 };
@@ -160,7 +163,8 @@ struct worker {
 	uint16_t next_tid;		/* allocation cursor */
 	uint32_t tid_rand;		/* xorshift state for tunnel IDs */
 	struct worker_tunnel *sccrq[WORKER_SCCRQ_BUCKETS]; /* by peer + id */
-	struct worker_tunnel *dirty_head; /* tunnels to checkpoint */
+	struct worker_tunnel *dirty_head; /* tunnels to checkpoint (FIFO) */
+	struct worker_tunnel *dirty_tail; /* its last entry */
 	void *zctx;			  /* ZeroMQ context */
 	void *pull;			  /* our PULL socket */
 	char endpoint[256];		  /* its bound address */
@@ -173,7 +177,7 @@ struct worker {
 	uv_check_t flush;	   /* after I/O: checkpoint, send */
 	uv_prepare_t flush_timers; /* before blocking: what timers produced */
 	uv_timer_t lease_timer;	   /* renew leases, refresh registration */
-	uv_timer_t claim_timer;	   /* claim rounds (policy, free shards) */
+	uv_timer_t claim_timer;	   /* a watch timed to a peer's expiry */
 	uv_timer_t stats_timer;	   /* periodic counters */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;		    /* shutting down (after any drain) */
@@ -190,6 +194,8 @@ struct worker {
 	struct worker_lag lag;	    /* event-loop lag (worker_lag.c) */
 	uv_idle_t pull_more;	    /* receive budget spent: go on next
 				       iteration (worker_zmq.c) */
+	uv_idle_t flush_more;	    /* checkpoint budget spent: go on next
+				       iteration (worker_flush) */
 	struct worker_peer peers[WORKER_MAX_PEERS]; /* other live workers */
 	unsigned n_peers;
 	unsigned handoffs_pending; /* hand-offs awaiting their reply */

@@ -17,7 +17,8 @@
 #define WORKER_FRONTEND_REFRESH_TICKS 5
 #define WORKER_HANDOFF_BATCH	      32 /* shards handed off per claim round */
 #define WORKER_CLAIM_MIN_MS	      20 /* early claim rounds at most this often */
-#define WORKER_CLAIM_IDLE_MS	      5000 /* a claim round at least this often */
+#define WORKER_CLAIM_IDLE_MS	      30000 /* a claim round at least this often */
+#define WORKER_WATCH_AFTER_MS	      2	    /* look this long after an expiry */
 #define WORKER_SETTLE_MS	      10000 /* rebalancing moves newer shards last */
 
 #ifndef TANDEM_VERSION
@@ -521,28 +522,42 @@ void worker_claim_soon(struct worker *w)
 		worker_claim(w);
 }
 
-/* The watch's answer: run a claim round only when something changed (a
- * worker's liveness expired; gen moved: a worker joined, left or began
- * draining, a shard was taken, handed or released), beside an older build
- * (which does not move gen), or when the last round is WORKER_CLAIM_IDLE_MS
- * old (what no event announces: a lease edited by hand, say). */
+/* What the heartbeat or a watch said: P:gen and how long until the next
+ * other worker's liveness expires. A claim round runs only when gen moved
+ * (a worker joined, left or began draining, a shard was taken, handed or
+ * released) or a liveness has expired; when the next expiry falls before
+ * the next heartbeat, a watch is timed to look right after it, so that a
+ * death is seen within a few ms of it, with no polling in between. */
+static void worker_watch_tick(uv_timer_t *h);
+
+static void worker_outlook(struct worker *w, const redisReply *gen,
+			   const redisReply *next)
+{
+	if (gen->type != REDIS_REPLY_INTEGER ||
+	    next->type != REDIS_REPLY_INTEGER || w->stopping)
+		return;
+	if ((uint64_t)gen->integer != w->claim_gen || next->integer == 0) {
+		worker_claim(w);
+		return;
+	}
+	if (next->integer > 0 && next->integer < w->cfg.lease_renew_ms)
+		uv_timer_start(&w->claim_timer, worker_watch_tick,
+			       (uint64_t)next->integer + WORKER_WATCH_AFTER_MS,
+			       0);
+}
+
 static void worker_watched(void *arg, const redisReply *r)
 {
 	struct worker *w = arg;
 	w->watch_in_flight = false;
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER || w->stopping)
-		return;
-	bool changed = (uint64_t)r->element[0]->integer != w->claim_gen ||
-		       r->element[1]->integer != 0;
-	if (changed || w->legacy_leases ||
-	    uv_now(w->loop) - w->last_claim_ms >= WORKER_CLAIM_IDLE_MS)
-		worker_claim(w);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+		worker_outlook(w, r->element[0], r->element[1]);
 }
 
-static void worker_watch(struct worker *w)
+static void worker_watch_tick(uv_timer_t *h)
 {
+	struct worker *w = h->data;
+	/* a claim round in flight looks at everything anyway */
 	if (w->watch_in_flight || w->claim_in_flight || !w->ss.up ||
 	    w->stopping)
 		return;
@@ -649,24 +664,30 @@ static void worker_refresh_frontends(struct worker *w)
 	statestore_query(&w->ss, worker_frontends_reply, w, 5, argv, NULL);
 }
 
-/* Our liveness key was gone when the heartbeat came: the loop was stalled
- * past lease_ttl, or Redis lost it. Peers may have taken shards from us;
- * a claim round now says which are still ours (the others are dropped,
- * their checkpoints fenced meanwhile). */
-static void worker_heartbeat_done(void *arg, int status, int64_t had)
+/* The heartbeat's answer. Our liveness key may have been gone when it
+ * came: the loop was stalled past lease_ttl, or Redis lost it. Peers may
+ * have taken shards from us; a claim round now says which are still ours
+ * (the others are dropped, their checkpoints fenced meanwhile). */
+static void worker_heartbeat_done(void *arg, const redisReply *r)
 {
 	struct worker *w = arg;
-	if (status == 0 && had) /* every lease we hold hangs on this key */
-		w->stats.lease_renewals += worker_owned(w);
-	if (status != 0 || had || w->stopping || !worker_owned(w))
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER || w->stopping)
 		return;
-	w->stats.liveness_lapsed++;
-	log_warn("liveness lapsed: checking which shards are still ours",
-		 "shards=%u lease_ttl_ms=%u loop_lag_max_ms=%llu",
-		 worker_owned(w), w->cfg.lease_ttl_ms,
-		 (unsigned long long)w->lag.window_max_ms);
-	w->last_claim_ms = 0;
-	worker_claim(w);
+	bool had = r->element[0]->integer != 0;
+	if (had) /* every lease we hold hangs on this key */
+		w->stats.lease_renewals += worker_owned(w);
+	if (!had && worker_owned(w)) {
+		w->stats.liveness_lapsed++;
+		log_warn("liveness lapsed: checking which shards are still "
+			 "ours",
+			 "shards=%u lease_ttl_ms=%u loop_lag_max_ms=%llu",
+			 worker_owned(w), w->cfg.lease_ttl_ms,
+			 (unsigned long long)w->lag.window_max_ms);
+		worker_claim(w);
+		return;
+	}
+	worker_outlook(w, r->element[1], r->element[2]);
 }
 
 /* Every lease_renew: the one key all our leases hang on. Its value says
@@ -707,13 +728,6 @@ static void worker_register(struct worker *w)
 		statestore_command(&w->ss, NULL, NULL, 3, pub, NULL);
 }
 
-static void worker_claim_tick(uv_timer_t *h)
-{
-	struct worker *w = h->data;
-	if (w->ss.up && !w->stopping)
-		worker_watch(w);
-}
-
 /* Degraded: is the replica back? ROLE lists the connected replicas. */
 static void worker_role_reply(void *arg, const redisReply *r)
 {
@@ -744,8 +758,16 @@ static void worker_lease_tick(uv_timer_t *h)
 	struct worker *w = h->data;
 	if (w->ss.up && !w->stopping) {
 		worker_heartbeat(w);
-		if (w->legacy_leases)
+		/* Beside an older build (which moves neither P:gen nor
+		 * P:alive), and every WORKER_CLAIM_IDLE_MS regardless: what
+		 * no event announces (a lease edited by hand, say). */
+		if (w->legacy_leases) {
 			worker_renew_all(w);
+			worker_claim(w);
+		} else if (uv_now(w->loop) - w->last_claim_ms >=
+			   WORKER_CLAIM_IDLE_MS) {
+			worker_claim(w);
+		}
 	}
 	if (w->n_parked)
 		worker_replay_parked(w); /* ages them out */
@@ -761,15 +783,10 @@ static void worker_lease_tick(uv_timer_t *h)
 
 void worker_cluster_start(struct worker *w)
 {
-	/* The watch runs four times per renewal period, so a dead owner's
-	 * shards are taken within a quarter period of its liveness expiring.
-	 * It is one O(log workers) script; the claim round (reading every
-	 * lease) runs only when the watch shows a change. */
-	uint64_t every =
-		w->cfg.lease_renew_ms / 4 ? w->cfg.lease_renew_ms / 4 : 1;
+	/* claim_timer is the watch timed to a peer's expiry
+	 * (worker_outlook); the heartbeat does the rest. */
 	uv_timer_init(w->loop, &w->claim_timer);
 	w->claim_timer.data = w;
-	uv_timer_start(&w->claim_timer, worker_claim_tick, every, every);
 	uv_timer_init(w->loop, &w->lease_timer);
 	w->lease_timer.data = w;
 	uv_timer_start(&w->lease_timer, worker_lease_tick,
@@ -844,6 +861,8 @@ static void worker_finish_stop(struct worker *w)
 	worker_zmq_close(w);
 	uv_check_stop(&w->flush);
 	uv_close((uv_handle_t *)&w->flush, worker_cluster_closed);
+	uv_idle_stop(&w->flush_more);
+	uv_close((uv_handle_t *)&w->flush_more, worker_cluster_closed);
 	uv_prepare_stop(&w->flush_timers);
 	uv_close((uv_handle_t *)&w->flush_timers, worker_cluster_closed);
 }

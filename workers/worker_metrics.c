@@ -395,6 +395,10 @@ static void wm_cluster(const struct worker *w, struct metrics *m)
 		   "Heartbeats that found the worker's liveness key expired "
 		   "(its loop or host stalled past lease_ttl)",
 		   w->stats.liveness_lapsed);
+	wm_counter(m, "tandem_worker_checkpoint_deferred_total",
+		   "Flushes that left tunnels for the next iteration (budget "
+		   "of 4,096 checkpoints per iteration)",
+		   w->stats.ckpt_deferred);
 	wm_counter(m, "tandem_worker_receive_deferred_total",
 		   "Receive rounds cut short by the per-iteration budget",
 		   w->stats.rx_deferred);

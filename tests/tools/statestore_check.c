@@ -34,15 +34,20 @@ static void on_status(void *arg, int status, int64_t value)
 	got = true;
 }
 
-static long last_watch_dead; /* the watch reply's second element */
+/* The outlook of a heartbeat or watch reply: ms until the next other
+ * worker's liveness expires (0: one has, -1: none), and the heartbeat's
+ * "had" (-1 for a watch). */
+static long last_next_ms, last_had;
 
-static void on_watch(void *arg, const redisReply *r)
+static void on_outlook(void *arg, const redisReply *r)
 {
 	(void)arg;
-	last_watch_dead =
-		(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-			? (long)r->element[1]->integer
-			: -1;
+	last_next_ms = last_had = -9;
+	if (r && r->type == REDIS_REPLY_ARRAY &&
+	    (r->elements == 2 || r->elements == 3)) {
+		last_next_ms = (long)r->element[r->elements - 1]->integer;
+		last_had = r->elements == 3 ? (long)r->element[0]->integer : -1;
+	}
 	got = true;
 }
 
@@ -91,12 +96,14 @@ int main(int argc, char **argv)
 	       wait_up(&a) && wait_up(&b));
 
 	/* Leases hang on their owner's liveness key (SCHEMA.md). */
-	statestore_heartbeat(&a, 300, "1", on_status, NULL);
+	statestore_heartbeat(&a, 300, "1", on_outlook, NULL);
 	run_until_got();
-	expect("A's first heartbeat finds no liveness key (0)",
-	       last_status == 0 && last_value == 0);
-	statestore_heartbeat(&b, 300, "1", on_status, NULL);
+	expect("A's first heartbeat finds no liveness key, no other worker",
+	       last_had == 0 && last_next_ms == -1);
+	statestore_heartbeat(&b, 300, "1", on_outlook, NULL);
 	run_until_got();
+	expect("B's heartbeat: A's liveness expires within 300 ms",
+	       last_had == 0 && last_next_ms > 0 && last_next_ms <= 300);
 	statestore_lease_acquire(&a, 3, 0, on_status, NULL);
 	run_until_got();
 	expect("A acquires shard 3 with epoch 1",
@@ -113,24 +120,23 @@ int main(int argc, char **argv)
 	run_until_got();
 	expect("A's checkpoint is accepted", last_status == 0);
 
-	statestore_heartbeat(&a, 300, "1", on_status, NULL);
+	statestore_heartbeat(&a, 300, "1", on_outlook, NULL);
 	run_until_got();
-	expect("A's heartbeat finds its liveness key (1)",
-	       last_status == 0 && last_value == 1);
-	statestore_watch(&a, on_watch, NULL);
+	expect("A's heartbeat finds its liveness key (1)", last_had == 1);
+	statestore_watch(&a, on_outlook, NULL);
 	run_until_got();
-	expect("the watch sees nobody dead", last_watch_dead == 0);
+	expect("the watch sees nobody dead yet", last_next_ms > 0);
 
 	/* A stops its heartbeat (paused); its liveness runs out; B, alive,
 	 * takes over. */
 	uv_sleep(200);
-	statestore_heartbeat(&b, 300, "1", on_status, NULL);
+	statestore_heartbeat(&b, 300, "1", on_outlook, NULL);
 	run_until_got();
 	uv_sleep(200);
-	statestore_watch(&b, on_watch, NULL);
+	statestore_watch(&b, on_outlook, NULL);
 	run_until_got();
-	expect("the watch sees a worker's liveness expired",
-	       last_watch_dead == 1);
+	expect("the watch sees a worker's liveness expired (0)",
+	       last_next_ms == 0);
 	statestore_lease_acquire(&b, 3, 0, on_status, NULL);
 	run_until_got();
 	expect("after A's liveness TTL, B acquires with a higher epoch",
@@ -141,10 +147,10 @@ int main(int argc, char **argv)
 	run_until_got();
 	expect("A's late checkpoint is fenced (not written)",
 	       last_status == -ESTALE);
-	statestore_heartbeat(&a, 300, "1", on_status, NULL);
+	statestore_heartbeat(&a, 300, "1", on_outlook, NULL);
 	run_until_got();
 	expect("A's late heartbeat says its liveness had lapsed (0)",
-	       last_status == 0 && last_value == 0);
+	       last_had == 0);
 
 	/* Beside an older build: a lease with its own TTL, renewed per
 	 * lease (statestore_lease_renew). */
