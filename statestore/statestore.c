@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
@@ -523,6 +524,27 @@ static void statestore_watchdog_cb(uv_timer_t *t)
 	statestore_abandon(ss);
 }
 
+/* hiredis's libuv adapter reads 16 KB per readable event, one event per
+ * loop iteration: a takeover's load replies (megabytes) would then take
+ * hundreds of iterations, each also busy with the datagrams that arrive
+ * meanwhile. After each iteration's I/O this reads on while the socket has
+ * data, up to STATESTORE_PUMP_READS reads (bounded work per iteration). */
+#define STATESTORE_PUMP_READS 64
+
+static void statestore_pump_cb(uv_check_t *h)
+{
+	struct statestore *ss = h->data;
+	for (int i = 0; i < STATESTORE_PUMP_READS && ss->ac && ss->up; i++) {
+		int avail = 0;
+		redisAsyncContext *ac = ss->ac;
+		if (ioctl(ac->c.fd, FIONREAD, &avail) < 0 || avail <= 0)
+			break;
+		redisAsyncHandleRead(ac);
+		if (ss->ac != ac) /* lost or abandoned in a callback */
+			break;
+	}
+}
+
 int statestore_init(struct statestore *ss, uv_loop_t *loop,
 		    const struct config *cfg, const char *worker_id,
 		    const struct statestore_ops *ops)
@@ -546,6 +568,10 @@ int statestore_init(struct statestore *ss, uv_loop_t *loop,
 	uint32_t every = ss->timeout_ms / 4 ? ss->timeout_ms / 4 : 1;
 	uv_timer_start(&ss->watchdog, statestore_watchdog_cb, every, every);
 	uv_unref((uv_handle_t *)&ss->watchdog);
+	uv_check_init(loop, &ss->pump);
+	ss->pump.data = ss;
+	uv_check_start(&ss->pump, statestore_pump_cb);
+	uv_unref((uv_handle_t *)&ss->pump);
 	statestore_connect(ss);
 	return 0;
 }
@@ -558,6 +584,8 @@ void statestore_close(struct statestore *ss)
 	uv_close((uv_handle_t *)&ss->retry, NULL);
 	uv_timer_stop(&ss->watchdog);
 	uv_close((uv_handle_t *)&ss->watchdog, NULL);
+	uv_check_stop(&ss->pump);
+	uv_close((uv_handle_t *)&ss->pump, NULL);
 	if (ss->ac)
 		redisAsyncDisconnect(ss->ac);
 }

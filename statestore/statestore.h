@@ -64,6 +64,7 @@ struct statestore {
 	char sha[STATESTORE__SCRIPTS][41]; /* loaded script digests */
 	uv_timer_t retry;		   /* reconnect back-off timer */
 	uv_timer_t watchdog;	   /* notices a Redis that stopped answering */
+	uv_check_t pump;	   /* reads on what one read left unread */
 	uint32_t timeout_ms;	   /* no reply for this long = lost */
 	unsigned in_flight;	   /* commands awaiting a reply */
 	uint64_t last_progress_ms; /* last reply, or first send after idle */
