@@ -8,6 +8,7 @@ PKGS=(
 	redis-server tshark xl2tpd iproute2 procps python3-redis python3-zmq curl jq
 	ppp user-mode-linux kmod iputils-ping keepalived
 	systemd # systemd-analyze: tests/integration/test_systemd_units.sh
+	stress-ng # the CPU hog of test_takeover_hog.sh and tests/e2e/test_pppd_hog.sh
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -172,12 +172,12 @@ static void ppp_pppd_stop(struct ppp_pppd_sess *ps)
 		ps->adopted_pidfd = -1;
 	}
 	if (ps->proc_on && ps->handed) {
-		/* the successor relays for it now: stop watching, no signal */
-		ps->proc_on = false;
-		ps->b->stats.running--;
-		ppp_pppd_close_handle(ps, (uv_handle_t *)&ps->proc);
-	}
-	if (ps->proc_on && !ps->timer_on) {
+		/* The successor relays for it now: no signal. It is still our
+		 * child, so the handle stays open to reap it when it ends
+		 * (closing it left a zombie behind), unref'd so that it does
+		 * not keep a draining worker's loop alive. */
+		uv_unref((uv_handle_t *)&ps->proc);
+	} else if (ps->proc_on && !ps->timer_on) {
 		uv_process_kill(&ps->proc, SIGTERM);
 		uv_timer_init(ps->b->loop, &ps->kill_timer);
 		ps->kill_timer.data = ps;
@@ -828,6 +828,16 @@ void ppp_pppd_free(struct ppp_pppd *b)
 	b->held = NULL;
 	b->held_at_ms = NULL;
 	b->n_held = 0;
+	/* pppds whose ptys we handed on are still our children, watched to
+	 * be reaped; we stop now and leave them to init */
+	for (struct ppp_pppd_sess *ps = b->sessions, *next; ps; ps = next) {
+		next = ps->next;
+		if (!ps->proc_on || !ps->handed)
+			continue;
+		ps->proc_on = false;
+		b->stats.running--;
+		ppp_pppd_close_handle(ps, (uv_handle_t *)&ps->proc);
+	}
 }
 
 struct ppp_backend ppp_pppd_backend(struct ppp_pppd *b)

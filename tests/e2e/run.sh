@@ -2,8 +2,9 @@
 # `make test-e2e`: runs each tests/e2e/test_*.sh (or each TEST named:
 # tests/e2e/run.sh [TEST...]) inside User-Mode Linux
 # (tests/e2e/uml.sh), where kernel PPP and L2TP exist, each bounded by
-# UML_TIMEOUT (default 240 s). Logs stay in a printed directory on failure
-# (or always with KEEP_WORK=1).
+# UML_TIMEOUT (default 240 s; a test with a line "# e2e-timeout: SECONDS"
+# gets that much when it is more). Logs stay in a printed directory on
+# failure (or always with KEEP_WORK=1).
 #
 # A test with a line "# e2e-host-hog: ARGS" runs beside `stress-ng ARGS` on
 # the host (tests/lib/hog.sh), started before its guest boots and stopped
@@ -27,11 +28,14 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	work=$(mktemp -d /tmp/tandem-e2e.XXXXXX)
 	echo "e2e: $name (logs in $work)"
+	tmo=${UML_TIMEOUT:-240}
+	own=$(sed -n 's/^# e2e-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	[ -n "$own" ] && [ "$own" -gt "$tmo" ] && tmo=$own
 	hog=$(sed -n 's/^# e2e-host-hog: //p' "$t" | head -n 1)
 	rc=0
-	[ -z "$hog" ] || HOG_TIMEOUT=$((${UML_TIMEOUT:-240} + 30)) hog_start $hog || rc=1
+	[ -z "$hog" ] || HOG_TIMEOUT=$((tmo + 30)) hog_start $hog || rc=1
 	if [ "$rc" = 0 ]; then
-		E2E_WORK=$work UML_RW=$work UML_TIMEOUT=${UML_TIMEOUT:-240} E2E_HOST_HOG=$hog \
+		E2E_WORK=$work UML_RW=$work UML_TIMEOUT=$tmo E2E_HOST_HOG=$hog \
 			tests/e2e/uml.sh "$t" || rc=$?
 	fi
 	if [ -n "$hog" ] && ! kill -0 "${HOG_PID:-0}" 2>/dev/null; then
