@@ -115,7 +115,8 @@ e2e_lns_ppp() {
 	chmod 600 /etc/ppp/chap-secrets
 }
 
-# e2e_conf POOL: deploy/tandem.conf.example for this cluster ("" = no pool)
+# e2e_conf POOL: deploy/tandem.conf.example for this cluster ("" = no pool);
+# E2E_LEASE_TTL / E2E_LEASE_RENEW replace the lease timing (docs/TAKEOVER.md)
 e2e_conf() {
 	local pool=$1
 	[ -n "$pool" ] || pool='""'
@@ -125,6 +126,8 @@ e2e_conf() {
 	    -e "s|^pppd_options .*|pppd_options $W/lns.ppp|" \
 	    -e "s|^ppp_pool .*|ppp_pool $pool|" \
 	    -e "s/^redis_timeout .*/redis_timeout 2s/" \
+	    -e "s/^lease_ttl .*/lease_ttl ${E2E_LEASE_TTL:-600ms}/" \
+	    -e "s/^lease_renew .*/lease_renew ${E2E_LEASE_RENEW:-200ms}/" \
 	    "$TOP/deploy/tandem.conf.example" > "$W/tandem.conf"
 	grep -qxF "ppp_pool $pool" "$W/tandem.conf" || die "could not set ppp_pool $pool"
 }
