@@ -63,6 +63,8 @@ struct session {
 	uint8_t ppp_remote[16]; /* the subscriber's (kept across takeover) */
 	void *ppp;		/* PPP backend's per-session state */
 	bool dirty;		/* changed since its last checkpoint */
+	struct session *dirty_next;   /* the tunnel's dirty list */
+	struct session **dirty_pprev; /* what points at us on it */
 };
 
 const char *session_state_name(enum session_state s);

@@ -1,6 +1,6 @@
-/* Reliable delivery of control messages, RFC 2661 section 5.8 and appendix A
- * (slow start is not needed for the windows an LNS sees; the window is the
- * peer's Receive Window Size, 4 when it sends none). */
+/* Reliable delivery of control messages, RFC 2661 section 5.8 and appendix A:
+ * the peer's Receive Window Size (4 when it sends none) bounds what is in
+ * flight, and slow start / congestion avoidance bound it further. */
 #include "transport.h"
 
 #include <errno.h>
@@ -23,6 +23,8 @@ int transport_init(struct transport *t, const struct transport_cfg *cfg,
 		t->cfg.our_rws = TRANSPORT_DEFAULT_RWS;
 	t->peer_tunnel_id = peer_tunnel_id;
 	t->peer_rws = peer_rws ? peer_rws : TRANSPORT_DEFAULT_RWS;
+	t->cwnd = 1;
+	t->ssthresh = t->peer_rws;
 	t->output = output;
 	t->arg = arg;
 	t->held = calloc(t->cfg.our_rws, sizeof(*t->held));
@@ -58,7 +60,36 @@ static void transport_put(struct transport *t, struct transport_msg *m,
 	}
 	m->deadline_ms = now_ms + m->timeout_ms;
 	t->ack_pending = false;
+	t->nr_sent = t->nr;
 	t->output(t->arg, m->pkt, m->len);
+}
+
+/* What may be in flight now: the peer's window, or less while the
+ * congestion window is smaller. */
+static unsigned transport_window(const struct transport *t)
+{
+	return t->cwnd < t->peer_rws ? t->cwnd : t->peer_rws;
+}
+
+/* Appendix A: one more message acknowledged. */
+static void transport_cwnd_acked(struct transport *t)
+{
+	if (t->cwnd >= t->peer_rws)
+		return;
+	if (t->cwnd < t->ssthresh) {
+		t->cwnd++; /* slow start: doubles every round trip */
+	} else if (++t->cwnd_acks >= t->cwnd) {
+		t->cwnd_acks = 0; /* congestion avoidance: one per window */
+		t->cwnd++;
+	}
+}
+
+/* Appendix A: a retransmission timed out. */
+static void transport_cwnd_lost(struct transport *t)
+{
+	t->ssthresh = t->cwnd / 2 ? t->cwnd / 2 : 1;
+	t->cwnd = 1;
+	t->cwnd_acks = 0;
 }
 
 static unsigned transport_in_flight(const struct transport *t)
@@ -72,8 +103,8 @@ static unsigned transport_in_flight(const struct transport *t)
 /* Send queued messages while the peer's window has room. */
 static void transport_fill_window(struct transport *t, uint64_t now_ms)
 {
-	unsigned flight = transport_in_flight(t);
-	for (struct transport_msg *m = t->head; m && flight < t->peer_rws;
+	unsigned flight = transport_in_flight(t), window = transport_window(t);
+	for (struct transport_msg *m = t->head; m && flight < window;
 	     m = m->next) {
 		if (m->sent)
 			continue;
@@ -139,6 +170,8 @@ static void transport_ack(struct transport *t, uint16_t nr, uint64_t now_ms)
 		if (!t->head)
 			t->tail = NULL;
 		t->n_queued--;
+		if (m->sent)
+			transport_cwnd_acked(t);
 		free(m);
 	}
 	if (l2tp_seq_lt(t->acked, nr))
@@ -169,6 +202,8 @@ static void transport_skip_gap(struct transport *t)
 static void transport_deliver_held(struct transport *t,
 				   transport_deliver_fn deliver,
 				   void *deliver_arg);
+
+static void transport_ack_window(struct transport *t, uint64_t now_ms);
 
 static void transport_owe_ack(struct transport *t, uint64_t due_ms)
 {
@@ -229,6 +264,19 @@ void transport_recv(struct transport *t, const struct l2tp_header *h,
 	transport_owe_ack(t, now_ms + t->cfg.ack_delay_ms);
 	deliver(deliver_arg, pkt, len);
 	transport_deliver_held(t, deliver, deliver_arg);
+	transport_ack_window(t, now_ms);
+}
+
+/* Section 5.8: an acknowledgement is never withheld to slow the peer. The
+ * delay only waits for a reply to carry it; once half of the window we
+ * offer is unacknowledged the peer is about to wait for us, so the ZLB
+ * goes now (still piggybacked on anything sent before the timer runs). */
+static void transport_ack_window(struct transport *t, uint64_t now_ms)
+{
+	int unacked = l2tp_seq_diff(t->nr, t->nr_sent);
+	unsigned half = t->cfg.our_rws / 2 ? t->cfg.our_rws / 2 : 1;
+	if (t->ack_pending && unacked > 0 && (unsigned)unacked >= half)
+		transport_owe_ack(t, now_ms);
 }
 
 /* Deliver held messages that are next in sequence now. */
@@ -258,6 +306,7 @@ static void transport_send_zlb(struct transport *t)
 			    zlb, sizeof(zlb));
 	t->zlb_sid = 0;
 	t->ack_pending = false;
+	t->nr_sent = t->nr;
 	t->stats.zlb_sent++;
 	t->output(t->arg, zlb, sizeof(zlb));
 }
@@ -279,6 +328,8 @@ void transport_tick(struct transport *t, uint64_t now_ms)
 			t->dead = true; /* caller clears the tunnel */
 			return;
 		}
+		if (m == t->head)
+			transport_cwnd_lost(t);
 		m->retries++;
 		m->timeout_ms *= 2;
 		if (m->timeout_ms > t->cfg.retransmit_max_ms)
@@ -322,7 +373,10 @@ void transport_restore(struct transport *t, uint16_t ns_next, uint16_t nr,
 {
 	t->ns_next = ns_next;
 	t->nr = nr;
+	t->nr_sent = nr;
 	t->acked = acked;
+	/* a takeover is no sign of congestion: the window stays open */
+	t->cwnd = t->ssthresh = t->peer_rws;
 	t->repair = true;
 }
 

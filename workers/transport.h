@@ -65,6 +65,10 @@ struct transport {
 	uint16_t ns_next;  /* Ns of the next message we queue */
 	uint16_t nr;	   /* next Ns expected from the peer */
 	uint16_t acked;	   /* oldest Ns the peer has not acknowledged */
+	uint16_t nr_sent;  /* the Nr we last put on the wire */
+	uint16_t cwnd;	   /* congestion window (RFC 2661 appendix A) */
+	uint16_t ssthresh; /* slow start below it, congestion avoidance above */
+	uint16_t cwnd_acks; /* acks counted towards the next cwnd step */
 	struct transport_msg *head; /* queue, oldest first */
 	struct transport_msg *tail; /* last queued */
 	unsigned n_queued;	    /* messages in the queue */
@@ -88,6 +92,10 @@ struct transport {
 };
 
 /* Set up t (caller-owned memory). peer_rws 0 means the RFC default of 4.
+ * What goes in flight is min(peer_rws, cwnd): cwnd starts at 1, grows by
+ * one per acknowledged message up to ssthresh (= peer_rws at first), then
+ * by one per window; a retransmission halves ssthresh and restarts at 1
+ * (appendix A), so a burst of replies does not flood a small LAC.
  * Returns 0 or -ENOMEM. Free with transport_free. */
 int transport_init(struct transport *t, const struct transport_cfg *cfg,
 		   uint16_t peer_tunnel_id, uint16_t peer_rws,

@@ -43,39 +43,70 @@ int tunnel_init(struct tunnel *t, const struct lns_env *env, uint16_t tid,
 	return transport_init(&t->tx, &env->cfg->tx, 0, 0, tunnel_output, t);
 }
 
-static unsigned tunnel_bucket(uint16_t sid)
+static unsigned tunnel_bucket(const struct tunnel *t, uint16_t sid)
 {
-	return sid % TUNNEL_SESSION_BUCKETS;
+	return sid & (t->n_buckets - 1);
 }
 
 struct session *tunnel_session_find(const struct tunnel *t, uint16_t sid)
 {
-	for (struct session *s = t->buckets[tunnel_bucket(sid)]; s; s = s->next)
+	if (!t->n_buckets)
+		return NULL;
+	for (struct session *s = t->buckets[tunnel_bucket(t, sid)]; s;
+	     s = s->next)
 		if (s->sid == sid)
 			return s;
 	return NULL;
 }
 
+/* Rare (a CDN from a LAC that never learnt our Session ID): a walk. */
 static struct session *tunnel_session_by_peer(const struct tunnel *t,
 					      uint16_t peer_sid)
 {
-	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++)
+	for (unsigned b = 0; b < t->n_buckets; b++)
 		for (struct session *s = t->buckets[b]; s; s = s->next)
 			if (s->peer_sid == peer_sid)
 				return s;
 	return NULL;
 }
 
+/* Double the table (or make the first one) when the chains would average
+ * more than 2. Session IDs are given out in sequence, so the low bits
+ * spread them evenly. -ENOMEM leaves the old table, still correct. */
+static int tunnel_buckets_grow(struct tunnel *t)
+{
+	if (t->n_buckets && (t->n_sessions < 2 * t->n_buckets ||
+			     t->n_buckets >= TUNNEL_SESSION_BUCKETS_MAX))
+		return 0;
+	unsigned n =
+		t->n_buckets ? 2 * t->n_buckets : TUNNEL_SESSION_BUCKETS_MIN;
+	struct session **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return t->n_buckets ? 0 : -ENOMEM;
+	for (unsigned b = 0; b < t->n_buckets; b++)
+		while (t->buckets[b]) {
+			struct session *s = t->buckets[b];
+			t->buckets[b] = s->next;
+			s->next = nb[s->sid & (n - 1)];
+			nb[s->sid & (n - 1)] = s;
+		}
+	free(t->buckets);
+	t->buckets = nb;
+	t->n_buckets = n;
+	return 0;
+}
+
 struct session *tunnel_session_add(struct tunnel *t, uint16_t sid)
 {
-	if (sid == 0 || tunnel_session_find(t, sid))
+	if (sid == 0 || tunnel_session_find(t, sid) ||
+	    tunnel_buckets_grow(t) < 0)
 		return NULL;
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->sid = sid;
 	s->tunnel = t;
-	unsigned b = tunnel_bucket(sid);
+	unsigned b = tunnel_bucket(t, sid);
 	s->next = t->buckets[b];
 	t->buckets[b] = s;
 	t->n_sessions++;
@@ -92,11 +123,34 @@ static struct session *tunnel_session_new(struct tunnel *t)
 	return tunnel_session_add(t, t->next_sid++);
 }
 
-/* A session changed: checkpoint it with the tunnel. */
+/* A session changed: checkpoint it with the tunnel. The checkpoint writes
+ * only the sessions on the dirty list, so its cost is the calls that
+ * changed, not the calls on the tunnel. */
 static void tunnel_session_touch(struct tunnel *t, struct session *s)
 {
-	s->dirty = true;
+	if (!s->dirty) {
+		s->dirty = true;
+		s->dirty_next = t->dirty_sessions;
+		if (s->dirty_next)
+			s->dirty_next->dirty_pprev = &s->dirty_next;
+		s->dirty_pprev = &t->dirty_sessions;
+		t->dirty_sessions = s;
+		t->n_dirty++;
+	}
 	tunnel_dirty(t);
+}
+
+void tunnel_session_clean(struct tunnel *t, struct session *s)
+{
+	if (!s->dirty)
+		return;
+	*s->dirty_pprev = s->dirty_next;
+	if (s->dirty_next)
+		s->dirty_next->dirty_pprev = s->dirty_pprev;
+	s->dirty = false;
+	s->dirty_next = NULL;
+	s->dirty_pprev = NULL;
+	t->n_dirty--;
 }
 
 static void tunnel_session_free(struct tunnel *t, struct session *s)
@@ -113,7 +167,8 @@ static void tunnel_session_free(struct tunnel *t, struct session *s)
 	}
 	if (t->n_ended < t->cap_ended)
 		t->ended[t->n_ended++] = s->sid;
-	struct session **pp = &t->buckets[tunnel_bucket(s->sid)];
+	tunnel_session_clean(t, s);
+	struct session **pp = &t->buckets[tunnel_bucket(t, s->sid)];
 	while (*pp && *pp != s)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -148,10 +203,13 @@ void tunnel_free(struct tunnel *t)
 {
 	/* Sessions that really ended were removed when they did; those left
 	 * go with the memory only (their records stay for a new owner). */
-	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++)
+	for (unsigned b = 0; b < t->n_buckets; b++)
 		while (t->buckets[b])
 			tunnel_session_end_how(t, t->buckets[b],
 					       SESSION_EV_TUNNEL_DOWN, true);
+	free(t->buckets);
+	t->buckets = NULL;
+	t->n_buckets = 0;
 	transport_free(&t->tx);
 	free(t->ended);
 	t->ended = NULL;
@@ -221,7 +279,7 @@ static void tunnel_send_stopccn(struct tunnel *t, uint16_t result,
 
 static void tunnel_all_sessions_down(struct tunnel *t)
 {
-	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++)
+	for (unsigned b = 0; b < t->n_buckets; b++)
 		while (t->buckets[b])
 			tunnel_session_end(t, t->buckets[b],
 					   SESSION_EV_TUNNEL_DOWN);
@@ -309,7 +367,7 @@ int tunnel_send_data(struct tunnel *t, struct session *s, const uint8_t *frame,
 
 void tunnel_reattach(struct tunnel *t, uint64_t now_ms)
 {
-	for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++) {
+	for (unsigned b = 0; b < t->n_buckets; b++) {
 		struct session *s = t->buckets[b];
 		while (s) {
 			struct session *next = s->next;
@@ -339,7 +397,7 @@ static void tunnel_on_sccrq(struct tunnel *t, const struct l2tp_msg *m,
 	t->tx.peer_tunnel_id = m->assigned_tunnel_id;
 	if (l2tp_msg_has(m, L2TP_AVP_RECEIVE_WINDOW_SIZE) &&
 	    m->receive_window_size)
-		t->tx.peer_rws = m->receive_window_size;
+		t->tx.peer_rws = t->tx.ssthresh = m->receive_window_size;
 	tunnel_copy_str(t->peer_hostname, sizeof(t->peer_hostname),
 			m->host_name);
 	tunnel_copy_str(t->peer_vendor, sizeof(t->peer_vendor), m->vendor_name);

@@ -44,8 +44,11 @@ enum tunnel_event {
 #undef TUNNEL_X
 };
 
-#define TUNNEL_SESSION_BUCKETS 64
-#define TUNNEL_NAME_MAX	       64
+/* The session table grows with the calls (a LAC may put thousands in one
+ * tunnel): lookups stay O(1), chains at most 2 long on average. */
+#define TUNNEL_SESSION_BUCKETS_MIN 16
+#define TUNNEL_SESSION_BUCKETS_MAX 32768
+#define TUNNEL_NAME_MAX		   64
 
 struct tunnel {
 	uint16_t tid;		 /* our Tunnel ID (inside one of our shards) */
@@ -58,16 +61,19 @@ struct tunnel {
 	uint32_t peer_framing_caps;	     /* Framing Capabilities */
 	uint32_t peer_bearer_caps;	     /* Bearer Capabilities */
 	uint16_t peer_firmware;		     /* Firmware Revision */
-	bool has_tie_breaker;	/* the SCCRQ carried a Tie Breaker */
-	uint64_t tie_breaker;	/* its value (kept for duplicate checks) */
-	uint8_t challenge[16];	/* our challenge in SCCRP (tunnel auth) */
-	bool auth_pending;	/* SCCCN must answer our challenge */
-	uint64_t last_rx_ms;	/* last control message from the peer */
-	uint64_t hold_until_ms; /* HOLD ends (RFC 2661 5.7) */
-	uint16_t close_result;	/* result code that ended the tunnel */
-	uint16_t close_error;	/* its error code */
-	struct session *buckets[TUNNEL_SESSION_BUCKETS]; /* sessions by sid */
-	unsigned n_sessions;	/* sessions in buckets */
+	bool has_tie_breaker;	  /* the SCCRQ carried a Tie Breaker */
+	uint64_t tie_breaker;	  /* its value (kept for duplicate checks) */
+	uint8_t challenge[16];	  /* our challenge in SCCRP (tunnel auth) */
+	bool auth_pending;	  /* SCCCN must answer our challenge */
+	uint64_t last_rx_ms;	  /* last control message from the peer */
+	uint64_t hold_until_ms;	  /* HOLD ends (RFC 2661 5.7) */
+	uint16_t close_result;	  /* result code that ended the tunnel */
+	uint16_t close_error;	  /* its error code */
+	struct session **buckets; /* sessions by sid, n_buckets chains */
+	unsigned n_buckets;	  /* a power of two, 0 until the first call */
+	unsigned n_sessions;	  /* sessions in buckets */
+	struct session *dirty_sessions; /* changed since the last checkpoint */
+	unsigned n_dirty;		/* sessions on that list */
 	uint16_t next_sid;	/* where Session ID allocation resumes */
 	uint16_t *ended;	/* sessions ended since the last checkpoint */
 	unsigned n_ended;	/* entries used in ended */
@@ -124,6 +130,8 @@ struct session *tunnel_session_find(const struct tunnel *t, uint16_t sid);
 /* Insert a session with our Session ID sid (restoring a checkpoint). NULL
  * when sid is 0 or taken, or on allocation failure. */
 struct session *tunnel_session_add(struct tunnel *t, uint16_t sid);
+/* The session's changes are in a checkpoint: off the dirty list. */
+void tunnel_session_clean(struct tunnel *t, struct session *s);
 
 static inline bool tunnel_is_dead(const struct tunnel *t)
 {

@@ -110,6 +110,22 @@ static void worker_tunnel_take_outbox(struct worker_tunnel *wt,
 	wt->out_head = wt->out_tail = NULL;
 }
 
+/* One session's record into the checkpoint being built (set[*n], its
+ * bytes at sbuf + *n * RECORD_SESSION_MAX); off the dirty list either way
+ * (a session that cannot be encoded would never encode). */
+static void worker_ckpt_session(struct tunnel *t, struct session *s,
+				struct statestore_blob *set, uint8_t *sbuf,
+				size_t *n)
+{
+	uint8_t *q = sbuf + *n * RECORD_SESSION_MAX;
+	int sl = record_session_encode(s, q, RECORD_SESSION_MAX);
+	tunnel_session_clean(t, s);
+	if (sl < 0)
+		return;
+	set[(*n)++] = (struct statestore_blob){
+		.sid = s->sid, .data = q, .len = (size_t)sl};
+}
+
 /* Checkpoint one tunnel (or delete it when dead); its outbox rides along. */
 static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 {
@@ -147,26 +163,22 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 	size_t n_set = 0;
 	if (!tunnel_is_dead(t)) {
 		n = record_tunnel_encode(t, &wt->peer, rec, sizeof(rec));
-		size_t max = t->n_sessions;
+		/* a snapshot writes every session; otherwise only the ones
+		 * that changed (the dirty list): O(changed), not O(calls) */
+		size_t max = wt->snapshot ? t->n_sessions : t->n_dirty;
 		set = calloc(max ? max : 1, sizeof(*set));
 		sbuf = malloc((max ? max : 1) * RECORD_SESSION_MAX);
-		for (unsigned b = 0; set && sbuf && b < TUNNEL_SESSION_BUCKETS;
-		     b++)
-			for (struct session *s = t->buckets[b]; s;
-			     s = s->next) {
-				if (!s->dirty && !wt->snapshot)
-					continue;
-				uint8_t *q = sbuf + n_set * RECORD_SESSION_MAX;
-				int sl = record_session_encode(
-					s, q, RECORD_SESSION_MAX);
-				if (sl < 0)
-					continue;
-				set[n_set++] = (struct statestore_blob){
-					.sid = s->sid,
-					.data = q,
-					.len = (size_t)sl};
-				s->dirty = false;
-			}
+		if (set && sbuf && wt->snapshot) {
+			for (unsigned b = 0; b < t->n_buckets; b++)
+				for (struct session *s = t->buckets[b]; s;
+				     s = s->next)
+					worker_ckpt_session(t, s, set, sbuf,
+							    &n_set);
+		} else if (set && sbuf) {
+			while (t->dirty_sessions)
+				worker_ckpt_session(t, t->dirty_sessions, set,
+						    sbuf, &n_set);
+		}
 	}
 	int rc = -ENOMEM;
 	if (n >= 0 && (tunnel_is_dead(t) || (set && sbuf)))

@@ -160,7 +160,7 @@ static void wm_walk(const struct worker *w, struct wm_walk *k)
 			k->tunnels[t->state]++;
 		wm_add_lns(&k->st, &t->stats);
 		wm_add_tx(&k->tx, &t->tx.stats);
-		for (unsigned b = 0; b < TUNNEL_SESSION_BUCKETS; b++)
+		for (unsigned b = 0; b < t->n_buckets; b++)
 			for (const struct session *s = t->buckets[b]; s;
 			     s = s->next)
 				if ((unsigned)s->state < WM_SESSION_STATES)

@@ -138,7 +138,7 @@ void worker_ppp_handoff(struct worker *w, unsigned shard, const char *to)
 	for (unsigned tid = shard * w->shard_size;
 	     tid < (shard + 1) * w->shard_size && tid < 65536; tid++) {
 		struct worker_tunnel *wt = w->tunnels[tid];
-		for (unsigned b = 0; wt && b < TUNNEL_SESSION_BUCKETS; b++)
+		for (unsigned b = 0; wt && b < wt->t.n_buckets; b++)
 			for (struct session *s = wt->t.buckets[b]; s;
 			     s = s->next) {
 				if (!s->ppp)

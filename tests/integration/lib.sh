@@ -28,7 +28,7 @@ ok() { PASS=$((PASS + 1)); echo "  ok: $*"; }
 bad() { FAIL=$((FAIL + 1)); echo "  FAIL: $*"; }
 check() { # check "description" command...
 	local what=$1; shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
+	if "$@"; then ok "$what"; else bad "$what"; return 1; fi
 }
 
 # rand_lo: a random 127.x.y.z (x >= 16), so that two test runs at once never
@@ -107,6 +107,18 @@ end
 return n" 0 "$1" "${SHARDS:-256}"
 }
 all_owned_by() { [ "$(owned_by "$1")" -eq "${SHARDS:-256}" ]; }
+# owner_report ID...: when a takeover check failed, what each worker owns and
+# what its log says about leases and Redis (the per-shard lines left out),
+# so that a CI log alone shows why
+owner_report() {
+	local id
+	for id in "$@"; do
+		echo "    $id owns $(owned_by "$id") shard leases; its log:"
+		grep -v 'msg="shard \(loaded\|dropped\|claimed\)"\|output held' \
+			"$WORK/worker-$id.log" 2>/dev/null | tail -n 12 | sed 's/^/    | /'
+	done
+	echo "    redis: $(rcli info clients | grep -c connected_clients) $(rcli dbsize) keys; alive: $(rcli zrange tandem:alive 0 -1 withscores | tr '\n' ' ')"
+}
 exited() { ! kill -0 "$1" 2>/dev/null; }
 
 # lac_clean JSON TUNNELS [MIN_SESSIONS]: tandem-lac's report shows every

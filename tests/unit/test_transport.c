@@ -83,6 +83,8 @@ static int send_hello(struct transport *t, uint64_t now)
 	return transport_send(t, buf, len, now);
 }
 
+/* Appendix A slow start: one message at first, one more per message
+ * acknowledged, never more than the peer's window. */
 static void test_window_limits_flight(void **state)
 {
 	(void)state;
@@ -91,16 +93,82 @@ static void test_window_limits_flight(void **state)
 	assert_int_equal(transport_init(&t, &cfg, 77, 0, rec_output, &r), 0);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(send_hello(&t, 0), i);
-	assert_int_equal(r.n_out, 4); /* default peer RWS 4 */
+	assert_int_equal(r.n_out, 1); /* cwnd 1 */
 	assert_int_equal(t.n_queued, 6);
-	recv_peer(&t, &r, 0, 2, true, 10); /* ZLB acking Ns 0 and 1 */
+	recv_peer(&t, &r, 0, 1, true, 10); /* ZLB acking Ns 0: cwnd 2 */
+	assert_int_equal(r.n_out, 3);
+	assert_int_equal(r.out_ns[1], 1);
+	assert_int_equal(r.out_ns[2], 2);
+	recv_peer(&t, &r, 0, 3, true, 20); /* cwnd 4 = the peer's RWS */
 	assert_int_equal(r.n_out, 6);
-	assert_int_equal(r.out_ns[4], 4);
 	assert_int_equal(r.out_ns[5], 5);
-	assert_int_equal(t.n_queued, 4);
+	assert_int_equal(t.n_queued, 3);
 	assert_int_equal(r.n_deliv, 0); /* a ZLB is never delivered */
-	recv_peer(&t, &r, 0, 6, true, 20);
+	recv_peer(&t, &r, 0, 6, true, 30);
 	assert_true(transport_idle(&t));
+	assert_int_equal(t.cwnd, 4); /* capped at the default peer RWS 4 */
+	for (int i = 0; i < 6; i++)
+		send_hello(&t, 40);
+	assert_int_equal(r.n_out, 10); /* a full window, no more */
+	transport_free(&t);
+}
+
+/* A retransmission halves ssthresh and restarts at one message; above
+ * ssthresh the window grows by one per window acknowledged. */
+static void test_retransmission_restarts_slow_start(void **state)
+{
+	(void)state;
+	struct transport t;
+	struct rec r = {0};
+	assert_int_equal(transport_init(&t, &cfg, 77, 16, rec_output, &r), 0);
+	uint16_t nr = 0;
+	for (int i = 0; i < 7; i++) { /* 7 acked: cwnd 1 + 7 = 8 */
+		send_hello(&t, 0);
+		recv_peer(&t, &r, 0, ++nr, true, 0);
+	}
+	assert_int_equal(t.cwnd, 8);
+	for (int i = 0; i < 8; i++)
+		send_hello(&t, 0);
+	unsigned before = r.n_out;
+	transport_tick(&t, 1000); /* all 8 time out */
+	assert_int_equal(t.cwnd, 1);
+	assert_int_equal(t.ssthresh, 4);
+	assert_int_equal(r.n_out,
+			 before + 8); /* what was in flight goes again */
+	recv_peer(&t, &r, 0, (uint16_t)(nr + 8), true, 1100);
+	nr = (uint16_t)(nr + 8);
+	assert_int_equal(t.cwnd, 5);   /* 1 + 3 to ssthresh, then 1 of 4 */
+	for (int i = 0; i < 10; i++) { /* 4 more make 6, then 6 make 7 */
+		send_hello(&t, 2000);
+		recv_peer(&t, &r, 0, ++nr, true, 2000);
+	}
+	assert_int_equal(t.cwnd, 7);
+	transport_free(&t);
+}
+
+/* Section 5.8: an ack is never held back for the delay once half the
+ * window we offer (RWS 4) waits for it; a reply still carries it. */
+static void test_ack_not_withheld_at_half_window(void **state)
+{
+	(void)state;
+	struct transport t;
+	struct rec r = {0};
+	assert_int_equal(transport_init(&t, &cfg, 77, 4, rec_output, &r), 0);
+	recv_peer(&t, &r, 0, 0, false, 100);
+	assert_int_equal(transport_next_deadline(&t), 150); /* one: delayed */
+	recv_peer(&t, &r, 1, 0, false, 101);
+	assert_int_equal(transport_next_deadline(&t), 101); /* two: now */
+	transport_tick(&t, 101);
+	assert_int_equal(r.n_out, 1);
+	assert_true(r.out_zlb[0]);
+	assert_int_equal(r.out_nr[0], 2);
+	recv_peer(&t, &r, 2, 0, false, 200);
+	recv_peer(&t, &r, 3, 0, false, 201);
+	assert_int_equal(send_hello(&t, 201), 0); /* before the timer runs */
+	assert_int_equal(r.out_nr[1], 4);
+	transport_tick(&t, 201);
+	assert_int_equal(r.n_out, 2); /* piggybacked: no ZLB */
+	assert_int_equal(t.stats.zlb_sent, 1);
 	transport_free(&t);
 }
 
@@ -304,6 +372,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_limits_flight),
+		cmocka_unit_test(test_retransmission_restarts_slow_start),
+		cmocka_unit_test(test_ack_not_withheld_at_half_window),
 		cmocka_unit_test(test_backoff_and_death),
 		cmocka_unit_test(test_delayed_zlb_and_piggyback),
 		cmocka_unit_test(test_duplicate_reacked_not_delivered),
