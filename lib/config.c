@@ -104,7 +104,7 @@ static const struct config_key_info config_keys[] = {
 	KEY_INT(retransmit_retries, "5", 1, 100, RELOAD,
 		"Retransmissions before the tunnel is torn down"),
 	KEY_DUR(ack_delay, "50ms", 0, 5 * MS_S, 0,
-		"Wait for a reply to carry the ack before sending a ZLB"),
+		"Wait for a reply to carry an ack; never past half a window"),
 	KEY_INT(shard_count, "256", 1, 65536, CONFIG_POW2,
 		"Shards of the tunnel-ID space; same on every process"),
 	KEY_DUR(lease_ttl, "600ms", 10, 60 * MS_S, 0,
