@@ -199,6 +199,7 @@ bench: all
 	@BIN=$(abspath $(BIN)) bench/run.sh
 	@BIN=$(abspath $(BIN)) bench/idle.sh
 	@BIN=$(abspath $(BIN)) bench/takeover.sh
+	@BIN=$(abspath $(BIN)) bench/l2tpns.sh
 
 fuzz-short:
 	$(MAKE) fuzz FUZZ_SECONDS=10
