@@ -90,8 +90,9 @@ if p0 is not None and p1 is not None:
     d = lambda r: (get(b, "tandem_worker_packets_dropped_total", reason=r) or 0) - (
         get(a, "tandem_worker_packets_dropped_total", reason=r) or 0)
     print("  standby during the takeover: %d datagrams parked for loading shards, %d dropped"
-          " from the park (full, or held too long), %d dropped for unknown tunnels"
-          % (p1 - p0, d("park_expired"), d("unknown_tunnel")))
+          " from the park (full, or held too long), %d retransmissions not parked (a copy"
+          " waited already), %d dropped for unknown tunnels"
+          % (p1 - p0, d("park_expired"), d("park_duplicate"), d("unknown_tunnel")))
 PY
 }
 

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "frontend.h"
+#include "redis_uv.h"
 
 #ifndef TANDEM_VERSION
 #define TANDEM_VERSION "dev"
@@ -82,51 +82,6 @@ static void frontend_redis_down(struct frontend *fe, const char *why)
 }
 
 /* ---- connections ---- */
-
-/* hiredis 0.14's libuv adapter returns early when uv_poll reports an error
- * (libuv turns EPOLLERR into status UV_EBADF and stops the handle), so a
- * refused connect or a reset link never reaches hiredis and the connection
- * hangs silently. These hooks replace the adapter's four event hooks (its
- * attach and cleanup stay): on an error, hiredis reads or writes and finds
- * the error itself. hiredis 1.0 does the same. */
-static void frontend_redis_poll(uv_poll_t *h, int status, int events)
-{
-	redisLibuvEvents *p = h->data;
-	int ev = status ? p->events : events;
-	if (p->context && (ev & UV_READABLE))
-		redisAsyncHandleRead(p->context);
-	if (p->context && (ev & UV_WRITABLE)) /* NULL: freed by the read */
-		redisAsyncHandleWrite(p->context);
-}
-
-static void frontend_redis_poll_set(redisLibuvEvents *p, int add, int del)
-{
-	p->events = (p->events | add) & ~del;
-	if (p->events)
-		uv_poll_start(&p->handle, p->events, frontend_redis_poll);
-	else
-		uv_poll_stop(&p->handle);
-}
-
-static void frontend_redis_add_read(void *p)
-{
-	frontend_redis_poll_set(p, UV_READABLE, 0);
-}
-
-static void frontend_redis_del_read(void *p)
-{
-	frontend_redis_poll_set(p, 0, UV_READABLE);
-}
-
-static void frontend_redis_add_write(void *p)
-{
-	frontend_redis_poll_set(p, UV_WRITABLE, 0);
-}
-
-static void frontend_redis_del_write(void *p)
-{
-	frontend_redis_poll_set(p, 0, UV_WRITABLE);
-}
 
 static struct frontend_redis_conn *
 frontend_redis_conn_of(struct frontend *fe, const redisAsyncContext *ac)
@@ -575,16 +530,11 @@ static void frontend_redis_dial(struct frontend *fe,
 		return;
 	}
 	ac->data = fe;
-	if (redisLibuvAttach(ac, fe->loop) != REDIS_OK) {
+	if (redis_uv_attach(ac, fe->loop) < 0) {
 		redisAsyncFree(ac);
 		frontend_redis_retry(fe, c);
 		return;
 	}
-	ac->ev.addRead = frontend_redis_add_read;
-	ac->ev.delRead = frontend_redis_del_read;
-	ac->ev.addWrite = frontend_redis_add_write;
-	ac->ev.delWrite = frontend_redis_del_write;
-	/* Before the hooks are set nothing is armed: this arms the write. */
 	redisAsyncSetConnectCallback(ac, frontend_redis_on_connect);
 	redisAsyncSetDisconnectCallback(ac, frontend_redis_on_disconnect);
 	c->ac = ac;

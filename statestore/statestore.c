@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "log.h"
+#include "redis_uv.h"
 
 #define STATESTORE_RETRY_MIN_MS 100
 #define STATESTORE_RETRY_MAX_MS 2000
@@ -445,7 +445,12 @@ static void statestore_dial(struct statestore *ss)
 	ac->data = ss;
 	ss->ac = ac;
 	ss->connect_started_ms = uv_now(ss->loop);
-	redisLibuvAttach(ac, ss->loop);
+	if (redis_uv_attach(ac, ss->loop) < 0) {
+		redisAsyncFree(ac);
+		ss->ac = NULL;
+		statestore_schedule_retry(ss);
+		return;
+	}
 	redisAsyncSetConnectCallback(ac, statestore_on_connect);
 	redisAsyncSetDisconnectCallback(ac, statestore_on_disconnect);
 }

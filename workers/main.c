@@ -1,6 +1,7 @@
 /* tandem-worker: the LNS control plane process. Usage:
  *   tandem-worker -c FILE --id NAME [--metrics ADDR:PORT] */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,12 @@ int main(int argc, char **argv)
 	log_set_component("worker");
 	log_set_level((enum log_level)cfg.log_level);
 	static struct worker w;
+	/* Memory freed stays with the process for reuse: a takeover or a
+	 * burst of call setups allocates and frees megabytes per loop
+	 * iteration (Redis pipelines, adopted tunnels), and memory given
+	 * back to the kernel must be faulted in again, page by page. */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	uv_loop_t *loop = uv_default_loop();
 	int rc = worker_init(&w, loop, path, &cfg, id);
 	if (rc < 0) {

@@ -37,6 +37,7 @@ struct worker_ckpt {
 	uint64_t sent_ns;		    /* uv_hrtime() at send (metrics) */
 	struct worker_round *round;	    /* its WAIT, if it has one */
 	struct worker_ckpt *next;	    /* round->held */
+	uint16_t tid;			    /* whose */
 };
 
 /* Checkpoints under redis_wait_replicas: answered checkpoints keep their
@@ -73,6 +74,24 @@ static void worker_free_list(struct worker_pkt *p)
 	}
 }
 
+/* A checkpoint's packets went (or were dropped): later packets of its
+ * tunnel no longer wait for it. */
+static void worker_ckpt_free(struct worker *w, struct worker_ckpt *c)
+{
+	struct worker_tunnel *wt = w->tunnels[c->tid];
+	if (wt && wt->ckpt_last == c)
+		wt->ckpt_last = NULL;
+	free(c);
+}
+
+/* What Redis holds of the tunnel is no longer known (a write failed). */
+static void worker_ckpt_forget(struct worker *w, uint16_t tid)
+{
+	struct worker_tunnel *wt = w->tunnels[tid];
+	if (wt)
+		wt->last_rec_len = 0;
+}
+
 static void worker_ckpt_done(void *arg, int status, int64_t value)
 {
 	struct worker_ckpt *c = arg;
@@ -90,6 +109,7 @@ static void worker_ckpt_done(void *arg, int status, int64_t value)
 	} else if (status == -ESTALE) {
 		/* Invariant 3: fenced -> not one more packet for this shard. */
 		w->stats.fenced++;
+		worker_ckpt_forget(w, c->tid);
 		worker_free_list(c->pkts);
 		if (w->shards[c->shard].owned &&
 		    w->shards[c->shard].epoch == c->epoch)
@@ -98,9 +118,10 @@ static void worker_ckpt_done(void *arg, int status, int64_t value)
 		/* Redis lost mid-flight: serve from memory (unprotected);
 		 * a full snapshot follows when it returns. */
 		w->stats.ckpt_failed++;
+		worker_ckpt_forget(w, c->tid);
 		worker_send_list(w, c->pkts, &c->peer, c->frontend);
 	}
-	free(c);
+	worker_ckpt_free(w, c);
 }
 
 static void worker_tunnel_take_outbox(struct worker_tunnel *wt,
@@ -126,6 +147,59 @@ static void worker_ckpt_session(struct tunnel *t, struct session *s,
 		.sid = s->sid, .data = q, .len = (size_t)sl};
 }
 
+/* Keep the record just written, to know when the next one would be the
+ * same. */
+static void worker_ckpt_remember(struct worker_tunnel *wt, const uint8_t *rec,
+				 int n)
+{
+	wt->last_rec_len = 0;
+	if (n <= 0)
+		return;
+	uint8_t *p = realloc(wt->last_rec, (size_t)n);
+	if (!p)
+		return; /* unknown: the next checkpoint writes */
+	memcpy(p, rec, (size_t)n);
+	wt->last_rec = p;
+	wt->last_rec_len = (size_t)n;
+}
+
+/* Nothing to write: the record (n bytes at rec) is the one Redis has or is
+ * being sent, no session changed or ended, no snapshot is due. Then the
+ * outbox does not need a write of its own: it waits for the tunnel's newest
+ * checkpoint in flight (whose state it may carry: an Nr that checkpoint
+ * records), or goes now when none is. Returns whether it was handled. */
+static bool worker_ckpt_unchanged(struct worker *w, struct worker_tunnel *wt,
+				  const uint8_t *rec, int n)
+{
+	const struct tunnel *t = &wt->t;
+	struct worker_ckpt *last = wt->ckpt_last;
+	if (n <= 0 || wt->snapshot || !w->protected_mode ||
+	    !w->shards[wt->shard].owned || t->n_dirty || t->n_ended ||
+	    (size_t)n != wt->last_rec_len ||
+	    memcmp(rec, wt->last_rec, (size_t)n))
+		return false;
+	/* The packets of the one in flight go to where the tunnel's went
+	 * then; if that changed, a write of its own keeps the order. */
+	if (last && (last->peer.family != wt->peer.addr.family ||
+		     last->peer.port != wt->peer.addr.port ||
+		     memcmp(last->peer.addr, wt->peer.addr.addr,
+			    sizeof(last->peer.addr)) ||
+		     strcmp(last->frontend, wt->frontend)))
+		return false;
+	struct worker_pkt *pkts;
+	worker_tunnel_take_outbox(wt, &pkts);
+	w->stats.ckpt_skipped++;
+	if (last) {
+		struct worker_pkt **pp = &last->pkts;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = pkts;
+	} else {
+		worker_send_list(w, pkts, &wt->peer.addr, wt->frontend);
+	}
+	return true;
+}
+
 /* Checkpoint one tunnel (or delete it when dead); its outbox rides along. */
 static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 {
@@ -136,11 +210,19 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 		wt->snapshot = true;
 		return;
 	}
+	struct tunnel *t = &wt->t;
+	int n = 0;
+	if (!tunnel_is_dead(t)) {
+		n = record_tunnel_encode(t, &wt->peer, rec, sizeof(rec));
+		if (worker_ckpt_unchanged(w, wt, rec, n))
+			return;
+	}
 	struct worker_ckpt *c = calloc(1, sizeof(*c));
 	struct worker_pkt *pkts;
 	worker_tunnel_take_outbox(wt, &pkts);
 	if (!c || !w->protected_mode || !sh->owned) {
 		free(c);
+		wt->last_rec_len = 0; /* not written */
 		if (!sh->owned && w->protected_mode) {
 			worker_free_list(pkts); /* lost the shard: silence */
 			return;
@@ -155,14 +237,12 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 	c->shard = wt->shard;
 	c->epoch = sh->epoch;
 	c->sent_ns = uv_hrtime();
+	c->tid = t->tid;
 
-	struct tunnel *t = &wt->t;
-	int n = 0;
 	struct statestore_blob *set = NULL;
 	uint8_t *sbuf = NULL;
 	size_t n_set = 0;
 	if (!tunnel_is_dead(t)) {
-		n = record_tunnel_encode(t, &wt->peer, rec, sizeof(rec));
 		/* a snapshot writes every session; otherwise only the ones
 		 * that changed (the dirty list): O(changed), not O(calls) */
 		size_t max = wt->snapshot ? t->n_sessions : t->n_dirty;
@@ -200,6 +280,8 @@ static void worker_checkpoint(struct worker *w, struct worker_tunnel *wt)
 	}
 	t->n_ended = 0;
 	wt->snapshot = false;
+	wt->ckpt_last = c;
+	worker_ckpt_remember(wt, rec, n);
 	worker_metrics_ckpt_sent(w);
 }
 
@@ -246,6 +328,9 @@ static void worker_tunnel_free(struct worker *w, struct worker_tunnel *wt)
 	worker_metrics_tunnel_gone(w, &wt->t);
 	tunnel_free(&wt->t);
 	worker_free_list(wt->out_head);
+	free(wt->last_rec);
+	wt->last_rec = NULL;
+	wt->ckpt_last = NULL;
 	uv_timer_stop(&wt->timer);
 	wt->timer.data = wt;
 	uv_close((uv_handle_t *)&wt->timer, worker_tunnel_closed);
@@ -365,9 +450,14 @@ int worker_adopt(struct worker *w, uint16_t tid, const uint8_t *rec, size_t len,
 	if (wt->t.state == TUNNEL_HOLD)
 		wt->t.hold_until_ms = now + w->lns.hold_ms;
 	worker_tunnel_insert(w, wt);
+	worker_ckpt_remember(wt, rec, (int)len); /* what Redis has */
 	tunnel_reattach(&wt->t, now);
+	/* What goes out now (retransmissions, a CDN for a call we cannot
+	 * attach) marks the tunnel dirty and leaves through the checkpoint
+	 * gate; a tunnel with nothing to send is as its record says, and
+	 * writing it again would cost a Redis command per tunnel in the
+	 * middle of the takeover. */
 	transport_retransmit_all(&wt->t.tx, now);
-	worker_mark_dirty(w, wt);
 	worker_tunnel_after(w, wt);
 	return 0;
 }
@@ -493,13 +583,24 @@ static void worker_sccrq(struct worker *w, const char *origin,
 static void worker_park(struct worker *w, const char *origin,
 			const struct wire_packet *p, uint16_t tid)
 {
-	struct worker_parked *k = NULL;
-	if (w->n_parked < WORKER_PARK_MAX)
+	struct worker_parked *k = w->park_last[tid];
+	if (k && k->len == p->len && !memcmp(k->data, p->data, p->len) &&
+	    k->peer.family == p->peer.family && k->peer.port == p->peer.port &&
+	    !memcmp(k->peer.addr, p->peer.addr, sizeof(k->peer.addr))) {
+		/* the peer retransmitted while the shard loads: the copy
+		 * parked already answers it */
+		w->stats.park_duplicates++;
+		return;
+	}
+	k = NULL;
+	if (w->n_parked < WORKER_PARK_MAX &&
+	    w->park_bytes + p->len <= WORKER_PARK_BYTES)
 		k = malloc(sizeof(*k) + p->len);
 	if (!k) {
 		w->stats.park_expired++;
 		return;
 	}
+	struct worker_shard *sh = &w->shards[worker_shard_of(w, tid)];
 	k->next = NULL;
 	k->at_ms = uv_now(w->loop);
 	k->peer = p->peer;
@@ -507,55 +608,53 @@ static void worker_park(struct worker *w, const char *origin,
 	snprintf(k->origin, sizeof(k->origin), "%s", origin);
 	k->len = p->len;
 	memcpy(k->data, p->data, p->len);
-	if (w->parked_tail)
-		w->parked_tail->next = k;
+	if (sh->park_tail)
+		sh->park_tail->next = k;
 	else
-		w->parked_head = k;
-	w->parked_tail = k;
+		sh->park_head = k;
+	sh->park_tail = k;
+	w->park_last[tid] = k;
 	w->n_parked++;
+	w->park_bytes += p->len;
 	w->stats.parked++;
 }
 
-/* Give parked datagrams whose shard is now loaded to their tunnels; drop
- * those too old to matter (the peer has retransmitted them by now). */
+/* Give the datagrams parked for shards that are now loaded to their
+ * tunnels; drop those too old to matter (the peer has retransmitted them by
+ * now). Each shard keeps its own list, oldest first, so this costs the
+ * shards plus what it replays or drops, not everything still parked. */
 void worker_replay_parked(struct worker *w)
 {
-	struct worker_parked *k = w->parked_head, *keep = NULL,
-			     *keep_tail = NULL;
 	uint64_t now = uv_now(w->loop);
-	w->parked_head = w->parked_tail = NULL;
-	w->n_parked = 0;
-	while (k) {
-		struct worker_parked *next = k->next;
-		const struct worker_shard *sh =
-			&w->shards[worker_shard_of(w, k->tid)];
-		k->next = NULL;
-		if (now - k->at_ms > WORKER_PARK_MS || w->stopping) {
-			w->stats.park_expired++;
+	for (unsigned s = 0; s < (unsigned)w->cfg.shard_count && w->n_parked;
+	     s++) {
+		struct worker_shard *sh = &w->shards[s];
+		bool ready = sh->owned && !sh->loading && !w->stopping;
+		/* A datagram replayed here may be parked again (its shard
+		 * went away meanwhile): take the list first. */
+		struct worker_parked *k = sh->park_head;
+		while (k && (ready || w->stopping ||
+			     now - k->at_ms > WORKER_PARK_MS)) {
+			sh->park_head = k->next;
+			if (!sh->park_head)
+				sh->park_tail = NULL;
+			w->n_parked--;
+			w->park_bytes -= k->len;
+			if (w->park_last[k->tid] == k)
+				w->park_last[k->tid] = NULL;
+			if (ready && now - k->at_ms <= WORKER_PARK_MS) {
+				struct wire_packet p = {.peer = k->peer,
+							.data = k->data,
+							.len = k->len};
+				w->stats.rx_packets--; /* counted on arrival */
+				worker_packet(w, k->origin, &p);
+			} else {
+				w->stats.park_expired++;
+			}
 			free(k);
-		} else if (sh->owned && !sh->loading) {
-			struct wire_packet p = {.peer = k->peer,
-						.data = k->data,
-						.len = k->len};
-			w->stats.rx_packets--; /* counted when it arrived */
-			worker_packet(w, k->origin, &p);
-			free(k);
-		} else {
-			if (keep_tail)
-				keep_tail->next = k;
-			else
-				keep = k;
-			keep_tail = k;
-			w->n_parked++;
+			k = sh->park_head;
+			ready = sh->owned && !sh->loading && !w->stopping;
 		}
-		k = next;
-	}
-	/* worker_packet may have parked more meanwhile: older ones first. */
-	if (keep) {
-		keep_tail->next = w->parked_head;
-		if (!w->parked_head)
-			w->parked_tail = keep_tail;
-		w->parked_head = keep;
 	}
 }
 
@@ -666,7 +765,7 @@ static void worker_waited(void *arg, int status, int64_t value)
 		struct worker_ckpt *c = rd->held;
 		rd->held = c->next;
 		worker_send_list(w, c->pkts, &c->peer, c->frontend);
-		free(c);
+		worker_ckpt_free(w, c);
 	}
 	free(rd);
 	/* The iterations that checkpointed meanwhile: their WAIT now. */
@@ -924,7 +1023,8 @@ int worker_init(struct worker *w, uv_loop_t *loop, const char *cfg_path,
 	w->shard_size = 65536u / (unsigned)cfg->shard_count;
 	w->shards = calloc((size_t)cfg->shard_count, sizeof(*w->shards));
 	w->tunnels = calloc(65536, sizeof(*w->tunnels));
-	if (!w->shards || !w->tunnels)
+	w->park_last = calloc(65536, sizeof(*w->park_last));
+	if (!w->shards || !w->tunnels || !w->park_last)
 		return -ENOMEM;
 	uint16_t start;
 	worker_env_random(NULL, (uint8_t *)&start, sizeof(start));

@@ -47,6 +47,13 @@ struct worker_tunnel {
 	uint64_t repaired_seen;	     /* t.tx.stats.repaired already logged */
 	struct worker_pkt *out_head; /* packets awaiting the checkpoint */
 	struct worker_pkt *out_tail;
+	/* The tunnel record as last sent to Redis (NULL: unknown), and the
+	 * newest checkpoint of this tunnel still waiting for its answer: a
+	 * packet whose state Redis has, or is about to have, needs no write
+	 * of its own (a ZLB, a retransmission, an answer to a duplicate). */
+	uint8_t *last_rec;
+	size_t last_rec_len;
+	struct worker_ckpt *ckpt_last;
 };
 
 struct worker_shard {
@@ -59,6 +66,9 @@ struct worker_shard {
 	uint32_t tunnels; /* tunnels we hold in it */
 	uint32_t loading; /* Redis replies still due to load it (0 = done) */
 	uint64_t load_started_ms; /* when it became ours (takeover timing) */
+	/* datagrams for it waiting for its load (or for it to become ours),
+	 * oldest first */
+	struct worker_parked *park_head, *park_tail;
 };
 
 /* A datagram for a tunnel not in memory yet, whose shard is being loaded
@@ -73,7 +83,11 @@ struct worker_parked {
 	uint8_t data[];			  /* the datagram */
 };
 
-#define WORKER_PARK_MAX	    8192 /* datagrams parked at most */
+#define WORKER_PARK_MAX	  65536 /* datagrams parked at most (one per tunnel ID) */
+#define WORKER_PARK_BYTES (32u << 20) /* and bytes of them at most */
+#define WORKER_LOAD_WINDOW                                                     \
+	8			 /* shard loads in flight at once: Redis answers
+				 the first while it runs the next */
 #define WORKER_PARK_MS	    1500 /* then dropped: the peer retransmits anyway */
 #define WORKER_MAX_PEERS    64	 /* other live workers we track */
 #define WORKER_DRAIN_MAX_MS 10000 /* a drain that takes longer releases */
@@ -128,6 +142,7 @@ struct worker_stats {
 				     one pipelined Redis round trip each */
 	uint64_t parked;	   /* datagrams parked for a loading shard */
 	uint64_t park_expired;	   /* parked datagrams dropped unreplayed */
+	uint64_t park_duplicates;  /* not parked: a copy of the last one */
 	uint64_t takeovers;	   /* shards loaded from another owner */
 	uint64_t handoffs;	   /* shards handed to a successor */
 	uint64_t lease_renewals;   /* shard leases renewed */
@@ -137,6 +152,8 @@ struct worker_stats {
 	uint64_t rx_deferred;	   /* receive rounds cut short (budget) */
 	uint64_t ckpt_deferred;	   /* flushes that left tunnels for the next
 				      iteration (budget) */
+	uint64_t ckpt_skipped;	   /* packets sent without a write: the
+				      record was unchanged */
 	uint64_t tx_batches;	   /* PACKET_OUT batches sent */
 	uint64_t tx_batches_dropped; /* batches zmq_send refused */
 };
@@ -199,7 +216,13 @@ struct worker {
 	struct worker_peer peers[WORKER_MAX_PEERS]; /* other live workers */
 	unsigned n_peers;
 	unsigned handoffs_pending; /* hand-offs awaiting their reply */
-	struct worker_parked *parked_head, *parked_tail;
+	size_t park_bytes;	   /* what the parked datagrams hold */
+	/* by tunnel ID, the last datagram parked for it: a retransmission of
+	 * it is not parked twice */
+	struct worker_parked **park_last;
+	/* shard loads waiting for a place in the window, oldest first */
+	struct worker_load *load_head, *load_tail;
+	unsigned loads_in_flight;
 	unsigned n_parked;
 	bool replay_due; /* a shard finished loading: replay what is parked */
 	unsigned releases_pending;	/* lease releases in flight at stop */

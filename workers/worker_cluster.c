@@ -53,6 +53,7 @@ static struct worker_lease_op *worker_lease_op(struct worker *w, unsigned shard,
  * answers, datagrams for the shard are parked; then they are replayed. */
 struct worker_load {
 	struct worker *w;
+	struct worker_load *next; /* waiting for the window */
 	unsigned shard;
 	uint64_t epoch; /* the ownership this load belongs to */
 };
@@ -88,11 +89,15 @@ static void worker_load_tunnel(struct worker *w, const redisReply *tid,
 	free(b);
 }
 
+static void worker_load_next(struct worker *w);
+
 static void worker_loaded(void *arg, const redisReply *r)
 {
 	struct worker_load *ld = arg;
 	struct worker *w = ld->w;
 	struct worker_shard *sh = &w->shards[ld->shard];
+	w->loads_in_flight--;
+	worker_load_next(w);
 	if (!worker_load_current(ld)) {
 		free(ld);
 		return;
@@ -131,6 +136,35 @@ static void worker_loaded(void *arg, const redisReply *r)
 	free(ld);
 }
 
+/* Send queued loads while the window has room. Redis runs a pipeline's
+ * scripts back to back and writes their replies when it has read them all,
+ * so 256 loads sent at once would make the first reply wait for the last
+ * script: with a few in flight, we adopt one shard's tunnels while Redis
+ * reads the next. A load whose ownership ended while it waited is dropped. */
+static void worker_load_next(struct worker *w)
+{
+	while (w->load_head &&
+	       (w->stopping || w->loads_in_flight < WORKER_LOAD_WINDOW)) {
+		struct worker_load *ld = w->load_head;
+		struct worker_shard *sh = &w->shards[ld->shard];
+		w->load_head = ld->next;
+		if (!w->load_head)
+			w->load_tail = NULL;
+		if (!worker_load_current(ld) || w->stopping) {
+			free(ld);
+			continue;
+		}
+		/* Redis away: the up path asks for every lease again */
+		if (statestore_load_shard(&w->ss, ld->shard, worker_loaded,
+					  ld) < 0) {
+			sh->loading = 0;
+			free(ld);
+			continue;
+		}
+		w->loads_in_flight++;
+	}
+}
+
 /* A shard became ours: adopt the tunnels its previous owner checkpointed.
  * Until every one is in memory, datagrams for it are parked. */
 static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch)
@@ -142,10 +176,12 @@ static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch)
 	*ld = (struct worker_load){.w = w, .shard = shard, .epoch = epoch};
 	sh->loading = 1;
 	sh->load_started_ms = uv_now(w->loop);
-	if (statestore_load_shard(&w->ss, shard, worker_loaded, ld) < 0) {
-		sh->loading = 0;
-		free(ld);
-	}
+	if (w->load_tail)
+		w->load_tail->next = ld;
+	else
+		w->load_head = ld;
+	w->load_tail = ld;
+	worker_load_next(w);
 }
 
 /* An acquire for a shard whose tunnels we still hold answered with epoch
@@ -887,6 +923,7 @@ void worker_cluster_stop(struct worker *w)
 	uv_close((uv_handle_t *)&w->lease_timer, worker_cluster_closed);
 	uv_timer_stop(&w->claim_timer);
 	uv_close((uv_handle_t *)&w->claim_timer, worker_cluster_closed);
+	worker_load_next(w); /* stopping: drops the loads still queued */
 	if (!w->ss.up) {
 		worker_finish_stop(w);
 		return;

@@ -199,10 +199,12 @@ static void wm_packets(const struct worker *w, struct metrics *m,
 	f = metrics_family(m, "tandem_worker_packets_dropped_total",
 			   METRICS_COUNTER,
 			   "Datagrams dropped: for a tunnel not held here, "
-			   "parked too long for a loading shard, or with no "
-			   "frontend to take them");
+			   "parked too long for a loading shard, a copy of "
+			   "one parked already, or with no frontend to take "
+			   "them");
 	metrics_add1(f, (double)s->unknown_tunnel, "reason", "unknown_tunnel");
 	metrics_add1(f, (double)s->park_expired, "reason", "park_expired");
+	metrics_add1(f, (double)s->park_duplicates, "reason", "park_duplicate");
 	metrics_add1(f, (double)s->tx_dropped, "reason", "no_frontend");
 	wm_counter(m, "tandem_worker_bad_batches_total",
 		   "ZeroMQ messages from frontends that did not decode",
@@ -399,6 +401,10 @@ static void wm_cluster(const struct worker *w, struct metrics *m)
 		   "Flushes that left tunnels for the next iteration (budget "
 		   "of 4,096 checkpoints per iteration)",
 		   w->stats.ckpt_deferred);
+	wm_counter(m, "tandem_worker_checkpoint_skipped_total",
+		   "Packets that left without a checkpoint of their own: the "
+		   "tunnel record was the one Redis has or is being sent",
+		   w->stats.ckpt_skipped);
 	wm_counter(m, "tandem_worker_receive_deferred_total",
 		   "Receive rounds cut short by the per-iteration budget",
 		   w->stats.rx_deferred);
