@@ -15,7 +15,9 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$TOP/bin}
 . "$TOP/tests/integration/lib.sh"
 OUT=$TOP/bench/results.txt
-CASES=${BENCH_TAKEOVER_CASES:-"10000x5 65535x1"}
+# TxS: both workers on this host (the standby sees the exit at once);
+# TxS@apart: the standby on a host of its own (it waits for the lease)
+CASES=${BENCH_TAKEOVER_CASES:-"10000x5 10000x5@apart 65535x1 65535x1@apart"}
 # one descriptor per LAC socket: as many as we may (the LAC shares sockets
 # between tunnels beyond that)
 ulimit -n 70000 2>/dev/null || ulimit -Sn hard 2>/dev/null
@@ -96,8 +98,8 @@ if p0 is not None and p1 is not None:
 PY
 }
 
-run_case() { # run_case TUNNELS SESSIONS
-	local t=$1 s=$2 lns d mport aport bound
+run_case() { # run_case TUNNELS SESSIONS [apart]
+	local t=$1 s=$2 apart=${3:-} lns d mport aport bound wrap=()
 	lns=$(rand_lo)
 	mport=$(free_port tcp)
 	aport=$(free_port tcp)
@@ -105,7 +107,11 @@ run_case() { # run_case TUNNELS SESSIONS
 	# setups run at thousands a second; the bound leaves room for a slow
 	# machine (60 s + 1 s per 1,000 tunnels and calls)
 	bound=$((60 + (t + t * s) / 1000))
-	d=$WORK/case-${t}x$s
+	d=$WORK/case-${t}x$s${apart:+-apart}
+	# apart: the standby runs on a "host" of its own (a UTS namespace):
+	# it cannot watch the active worker's process and waits for its lease,
+	# as across machines
+	[ -n "$apart" ] && wrap=(unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' bench-standby)
 	mkdir -p "$d"
 	REDIS_PORT=$(free_port tcp)
 	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
@@ -124,7 +130,7 @@ run_case() { # run_case TUNNELS SESSIONS
 		kill "$wa" "$redis"; wait "$wa" "$redis" 2>/dev/null
 		return
 	fi
-	"$BIN/tandem-worker" -c "$d/t.conf" --id b --metrics "127.0.0.1:$mport" \
+	"${wrap[@]}" "$BIN/tandem-worker" -c "$d/t.conf" --id b --metrics "127.0.0.1:$mport" \
 		> "$d/worker-b.log" 2>&1 &
 	local wb=$!
 	PIDS+=($wb)
@@ -163,9 +169,13 @@ run_case() { # run_case TUNNELS SESSIONS
 	local loaded
 	loaded=$(grep -o 'msg="shard loaded".*' "$d/worker-b.log" | sed -n 's/.*tunnels=\([0-9]*\).*ms=\([0-9]*\).*/\1 \2/p' |
 		awk '{n += $1; if ($2 > m) m = $2} END {print n " tunnels, slowest shard " m " ms"}')
-	echo "takeover ${t} tunnels x ${s} calls: probe $(json "$d/lac.json" '"%d/%d tunnels answered, p50 %s ms, p99 %s ms, max %s ms after kill -9" % (r["probes"][0]["answered"], r["probes"][0]["tunnels"], r["probes"][0]["p50_ms"], r["probes"][0]["p99_ms"], r["probes"][0]["max_ms"])'); standby loaded $loaded"
+	echo "takeover ${t} tunnels x ${s} calls${apart:+, hosts apart}: probe $(json "$d/lac.json" '"%d/%d tunnels answered, p50 %s ms, p99 %s ms, max %s ms after kill -9" % (r["probes"][0]["answered"], r["probes"][0]["tunnels"], r["probes"][0]["p50_ms"], r["probes"][0]["p99_ms"], r["probes"][0]["max_ms"])'); standby loaded $loaded"
 	lag "$d/metrics-b0.txt" "$d/metrics-b1.txt"
-	echo "  (all calls were in Redis ${up} s after the LAC started$(sed -n 's/.*msg="tunnels share sockets".* sockets=\([0-9]*\) per_socket=\([0-9]*\).*/; the LAC shared its sockets: \1 sockets, \2 tunnels each/p' "$d/lac.err" | head -1); the lease TTL is $(sed -n 's/^lease_ttl //p' "$d/t.conf"), so about that much of the takeover is waiting for the dead owner's lease to expire)"
+	echo "  (all calls were in Redis ${up} s after the LAC started$(sed -n 's/.*msg="tunnels share sockets".* sockets=\([0-9]*\) per_socket=\([0-9]*\).*/; the LAC shared its sockets: \1 sockets, \2 tunnels each/p' "$d/lac.err" | head -1); $(if grep -q 'msg="peer worker on this host exited' "$d/worker-b.log"; then
+		echo "the standby saw the active worker's exit at once (same host) and did not wait for its lease"
+	else
+		echo "the lease TTL is $(sed -n 's/^lease_ttl //p' "$d/t.conf"): about that much of the takeover is waiting for the dead owner's lease to expire"
+	fi))"
 	kill "$wb" "$fe" "$redis" 2>/dev/null
 	wait_for 15 exited "$wb" || kill -9 "$wb" 2>/dev/null
 	wait "$wb" "$fe" "$redis" 2>/dev/null
@@ -176,5 +186,7 @@ run_case() { # run_case TUNNELS SESSIONS
 exec > >(tee -a "$OUT") 2>&1
 echo "takeover after kill -9 $(date -u +%FT%TZ) on $(nproc) cores"
 for c in $CASES; do
-	run_case "${c%x*}" "${c#*x}"
+	m=
+	case $c in *@apart) m=apart c=${c%@apart} ;; esac
+	run_case "${c%x*}" "${c#*x}" $m
 done

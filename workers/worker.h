@@ -147,6 +147,8 @@ struct worker_stats {
 	uint64_t handoffs;	   /* shards handed to a successor */
 	uint64_t lease_renewals;   /* shard leases renewed */
 	uint64_t lease_lost;	   /* leases that lapsed while held */
+	uint64_t peer_exits;	   /* peers on this host seen exiting,
+				      whose liveness we ended */
 	uint64_t liveness_lapsed;  /* heartbeats that found our liveness
 				      key expired */
 	uint64_t rx_deferred;	   /* receive rounds cut short (budget) */
@@ -204,14 +206,18 @@ struct worker {
 	bool claim_in_flight;	    /* a claim round awaits its reply */
 	uint64_t last_claim_ms;	    /* when the last one was sent */
 	bool watch_in_flight;	    /* a watch awaits its reply */
-	uint64_t claim_gen;	    /* P:gen as of our last claim round */
-	bool legacy_leases;	    /* an older build renews each lease: ours
+	bool claim_again;	    /* another claim round once this one
+				       answers (a peer ended meanwhile) */
+	struct worker_peerwatch *peerwatch; /* peers on this host
+					       (worker_peerwatch.c) */
+	uint64_t claim_gen;    /* P:gen as of our last claim round */
+	bool legacy_leases;    /* an older build renews each lease: ours
 				       get a TTL and are renewed too */
-	unsigned lease_ticks;	    /* lease_timer ticks so far */
-	struct worker_lag lag;	    /* event-loop lag (worker_lag.c) */
-	uv_idle_t pull_more;	    /* receive budget spent: go on next
+	unsigned lease_ticks;  /* lease_timer ticks so far */
+	struct worker_lag lag; /* event-loop lag (worker_lag.c) */
+	uv_idle_t pull_more;   /* receive budget spent: go on next
 				       iteration (worker_zmq.c) */
-	uv_idle_t flush_more;	    /* checkpoint budget spent: go on next
+	uv_idle_t flush_more;  /* checkpoint budget spent: go on next
 				       iteration (worker_flush) */
 	struct worker_peer peers[WORKER_MAX_PEERS]; /* other live workers */
 	unsigned n_peers;
@@ -280,6 +286,9 @@ void worker_cluster_down(void *ctx);
 /* A claim round now (rate-limited): a datagram arrived for a shard that
  * may have just been handed to us. */
 void worker_claim_soon(struct worker *w);
+/* A claim round now, or right after the one in flight (which may have run
+ * before what we just learned). */
+void worker_claim_again(struct worker *w);
 void worker_cluster_drain(struct worker *w);
 void worker_cluster_stop(struct worker *w);
 /* Shards whose lease we hold. */
@@ -287,6 +296,12 @@ unsigned worker_owned(const struct worker *w);
 /* Hand one owned shard to the live peer `to` (clusterctl move): 0,
  * -ENOENT when `to` is not a live peer, -EAGAIN or -EIO (not queued). */
 int worker_move_shard(struct worker *w, unsigned shard, const char *to);
+
+/* worker_peerwatch.c: exits of peer workers on this host, seen at once
+ * (pidfd) rather than at their lease expiry. Refreshed from P:workers after
+ * every claim round; stopped with the cluster. */
+void worker_peerwatch_refresh(struct worker *w);
+void worker_peerwatch_stop(struct worker *w);
 
 /* worker_zmq.c */
 int worker_zmq_init(struct worker *w);

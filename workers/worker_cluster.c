@@ -484,10 +484,8 @@ static void worker_claimed_grants(struct worker *w, const redisReply *a,
 	}
 }
 
-static void worker_claimed(void *arg, const redisReply *r)
+static void worker_claimed_apply(struct worker *w, const redisReply *r)
 {
-	struct worker *w = arg;
-	w->claim_in_flight = false;
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
 	    r->element[3]->type != REDIS_REPLY_ARRAY ||
 	    r->element[3]->elements != 2) {
@@ -537,6 +535,24 @@ static void worker_claimed(void *arg, const redisReply *r)
 		worker_rebalance(w);
 }
 
+static void worker_claim(struct worker *w);
+
+static void worker_claimed(void *arg, const redisReply *r)
+{
+	struct worker *w = arg;
+	w->claim_in_flight = false;
+	worker_claimed_apply(w, r);
+	if (w->stopping)
+		return;
+	if (w->claim_again) {
+		w->claim_again = false;
+		worker_claim(w);
+	}
+	/* who else runs on this host, under which pid (a restart bumps gen,
+	 * so a claim round follows it) */
+	worker_peerwatch_refresh(w);
+}
+
 static void worker_claim(struct worker *w)
 {
 	if (w->claim_in_flight || !w->ss.up || w->stopping)
@@ -555,6 +571,14 @@ static void worker_claim(struct worker *w)
 void worker_claim_soon(struct worker *w)
 {
 	if (uv_now(w->loop) - w->last_claim_ms >= WORKER_CLAIM_MIN_MS)
+		worker_claim(w);
+}
+
+void worker_claim_again(struct worker *w)
+{
+	if (w->claim_in_flight)
+		w->claim_again = true;
+	else
 		worker_claim(w);
 }
 
@@ -924,6 +948,7 @@ void worker_cluster_stop(struct worker *w)
 	uv_timer_stop(&w->claim_timer);
 	uv_close((uv_handle_t *)&w->claim_timer, worker_cluster_closed);
 	worker_load_next(w); /* stopping: drops the loads still queued */
+	worker_peerwatch_stop(w);
 	if (!w->ss.up) {
 		worker_finish_stop(w);
 		return;

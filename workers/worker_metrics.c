@@ -393,6 +393,10 @@ static void wm_cluster(const struct worker *w, struct metrics *m)
 	wm_gauge(m, "tandem_worker_loop_lag_recent_seconds",
 		 "Worst loop lag in the last 10-20 s",
 		 (double)w->lag.window_max_ms / 1e3);
+	wm_counter(m, "tandem_worker_peer_exits_total",
+		   "Peer workers on this host seen exiting without "
+		   "deregistering, whose liveness was ended at once",
+		   w->stats.peer_exits);
 	wm_counter(m, "tandem_worker_liveness_lapsed_total",
 		   "Heartbeats that found the worker's liveness key expired "
 		   "(its loop or host stalled past lease_ttl)",

@@ -78,8 +78,18 @@ write_conf() {
 	done
 }
 
-start_worker() { # start_worker ID CONF
-	"$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
+# start_worker ID CONF. With HOSTS_APART=1 the worker runs on a "host" of
+# its own (a UTS namespace with hostname it-ID): its peers then do not watch
+# its process (workers/worker_peerwatch.c) and learn of its death from its
+# lease, as they would across machines. unshare and sh exec: $! is the
+# worker's own PID.
+start_worker() {
+	if [ "${HOSTS_APART:-0}" = 1 ]; then
+		unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' "it-$1" \
+			"$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
+	else
+		"$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
+	fi
 	PIDS+=($!)
 	LAST_PID=$!
 }

@@ -6,7 +6,8 @@
 # keeps clearing and placing calls on them) through 2 frontends and 2
 # workers sharing the shards (policy spread). ROUNDS times (default 5) the
 # worker owning the most shards is killed with SIGKILL; the other takes its
-# shards over once the leases expire, and the dead one is restarted (it gets
+# shards over (at once, seeing the exit, when both run on one host; once the
+# leases expire with HOSTS_APART=1), and the dead one is restarted (it gets
 # half the shards back by hand-off). The LAC runs until 12 s after the last
 # round, then is stopped (SIGTERM: it clears its calls and tunnels and
 # reports). Checks: every round's takeover and rebalancing, the LAC saw no
@@ -88,4 +89,13 @@ takeover_scenario() {
 	check "the survivors loaded the victims' shards" \
 		grep -q 'msg="shard loaded"' "$WORK/worker-w1.log" "$WORK/worker-w2.log"
 	flaps_check "$WORK/kill-windows" "$WORK/worker-w1.log" "$WORK/worker-w2.log"
+	# how each death was noticed: on one host the survivor sees the exit
+	# at once; on hosts apart the lease has to run out
+	local seen
+	seen=$(cat "$WORK/worker-w1.log" "$WORK/worker-w2.log" | grep -c 'msg="peer worker on this host exited')
+	if [ "${HOSTS_APART:-0}" = 1 ]; then
+		check "hosts apart: every death noticed by its lease expiry (pidfd exits seen: $seen)" [ "$seen" -eq 0 ]
+	else
+		check "one host: every kill -9 seen at once by the survivor ($seen of $ROUNDS)" [ "$seen" -eq "$ROUNDS" ]
+	fi
 }

@@ -139,8 +139,12 @@ declare -A PID_OF=() # "a:redis" -> pid
 spawn() { # spawn HOST NAME LOGFILE cmd...
 	local h=$1 name=$2 logf=$3; shift 3
 	# a simple command, not a function: bash's child execs ip, which execs
-	# cmd, so $! is cmd's own PID (signals reach it, wait gets its status)
-	ip netns exec "${NS[$h]}" "$@" >>"$logf" 2>&1 &
+	# unshare, sh, then cmd, so $! is cmd's own PID (signals reach it, wait
+	# gets its status). Each host has its own hostname (a UTS namespace),
+	# as separate machines do: workers watch the processes of peers on
+	# their own host only (workers/worker_peerwatch.c).
+	ip netns exec "${NS[$h]}" unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' \
+		"${HOSTNAME_OF[$h]}" "$@" >>"$logf" 2>&1 &
 	PID_OF[$h:$name]=$!
 	LAST_PID=$!
 }
