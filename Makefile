@@ -195,11 +195,12 @@ fuzz: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 
 # Benchmarks measure, tests assert: figures go to bench/results.txt and
 # docs/BENCH.md says how they were made.
-bench: all
+bench: all $(BUILD)/tests/tools/udp_sink
 	@BIN=$(abspath $(BIN)) bench/run.sh
 	@BIN=$(abspath $(BIN)) bench/idle.sh
 	@BIN=$(abspath $(BIN)) bench/takeover.sh
 	@BIN=$(abspath $(BIN)) bench/l2tpns.sh
+	@BIN=$(abspath $(BIN)) TTOOLS=$(abspath $(BUILD)/tests/tools) bench/data.sh
 
 fuzz-short:
 	$(MAKE) fuzz FUZZ_SECONDS=10

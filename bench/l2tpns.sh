@@ -101,19 +101,6 @@ stop() {
 	PIDS=("${keep[@]}")
 }
 
-# ticks PID...: utime + stime + cutime + cstime (/proc/PID/stat fields 14-17,
-# clock ticks) summed over the PIDs and their live children. Counted after
-# the ")" that ends the command name, which may itself hold spaces.
-ticks() {
-	local p c n=0
-	for p in "$@"; do
-		for c in "$p" $(pgrep -P "$p"); do
-			n=$((n + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
-		done
-	done
-	echo "$n"
-}
-
 # lac NAME NET TUNNELS CALLS PID...: tandem-lac against NET.2 from NET.1;
 # the CPU of each PID is read just before it starts and just after it ends.
 # Sets LAC_JSON, CPU_TICKS (the sum), CPU_OF[PID] and DROPS.
@@ -304,5 +291,5 @@ for shape in $SHAPES; do
 		echo "$shape tandem/l2tpns: rate $(calc "round($trate / $RATE, 2)")x, CPU per setup $(calc "round($tus / max($US, 1), 2)")x"
 	fi
 done
-echo "data path (frames/s through frontend -> worker beside a plain UDP receiver): not measured; tandem-lac has no option to send data frames"
+echo "data path: bench/data.sh (make bench, after this)"
 [ "$FAIL" -eq 0 ]

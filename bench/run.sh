@@ -17,16 +17,6 @@ OUT=$TOP/bench/results.txt
 LNS=$(rand_lo)
 PEER=$(rand_lo)
 
-start_redis_aof() {
-	REDIS_PORT=$(free_port tcp)
-	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
-		--appendonly yes --appendfsync "$1" --dir "$WORK" \
-		--logfile "$WORK/redis.log" &
-	REDIS_PID=$!
-	PIDS+=($REDIS_PID)
-	wait_for 5 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
-}
-
 json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
 # not `{ ...; } | tee`: that would run the body in a subshell whose

@@ -113,13 +113,8 @@ run_case() { # run_case TUNNELS SESSIONS [apart]
 	# as across machines
 	[ -n "$apart" ] && wrap=(unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' bench-standby)
 	mkdir -p "$d"
-	REDIS_PORT=$(free_port tcp)
-	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
-		--appendonly yes --appendfsync everysec --dir "$d" \
-		--logfile "$d/redis.log" &
-	local redis=$!
-	PIDS+=($redis)
-	wait_for 5 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
+	start_redis_aof everysec "$d"
+	local redis=$REDIS_PID
 	write_conf "$d/t.conf" "$lns:1701" "shard_policy active-standby"
 	"$BIN/tandem-worker" -c "$d/t.conf" --id a --metrics "127.0.0.1:$aport" \
 		> "$d/worker-a.log" 2>&1 &
@@ -176,9 +171,7 @@ run_case() { # run_case TUNNELS SESSIONS [apart]
 	else
 		echo "the lease TTL is $(sed -n 's/^lease_ttl //p' "$d/t.conf"): about that much of the takeover is waiting for the dead owner's lease to expire"
 	fi))"
-	kill "$wb" "$fe" "$redis" 2>/dev/null
-	wait_for 15 exited "$wb" || kill -9 "$wb" 2>/dev/null
-	wait "$wb" "$fe" "$redis" 2>/dev/null
+	stop_cluster "$wb" "$fe" "$redis"
 }
 
 # not `{ ...; } | tee`: that would run the body in a subshell whose

@@ -46,6 +46,9 @@ enum lac_opt {
 	LAC_OPT_ALLOW_CDN,
 	LAC_OPT_LOG_LEVEL,
 	LAC_OPT_PER_SOCKET,
+	LAC_OPT_DATA,
+	LAC_OPT_DATA_SIZE,
+	LAC_OPT_DATA_TO,
 };
 
 static const struct option lac_opts_long[] = {
@@ -77,6 +80,9 @@ static const struct option lac_opts_long[] = {
 	{"allow-cdn", no_argument, NULL, LAC_OPT_ALLOW_CDN},
 	{"log-level", required_argument, NULL, LAC_OPT_LOG_LEVEL},
 	{"tunnels-per-socket", required_argument, NULL, LAC_OPT_PER_SOCKET},
+	{"data", required_argument, NULL, LAC_OPT_DATA},
+	{"data-size", required_argument, NULL, LAC_OPT_DATA_SIZE},
+	{"data-to", required_argument, NULL, LAC_OPT_DATA_TO},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -157,6 +163,18 @@ void lac_opts_usage(FILE *f, const char *prog)
 		"acknowledged does not fail\n"
 		"                       the run (LNSes whose PPP cannot "
 		"start, e.g. xl2tpd without /dev/ppp)\n"
+		"  --data SECONDS       once every call is up, data messages "
+		"on the calls in turn\n"
+		"                       for this long, as fast as the "
+		"sockets take them (counts\n"
+		"                       in the report; needs --duration "
+		"longer than the setups)\n"
+		"  --data-size BYTES    PPP payload per data message (1-1400, "
+		"default 64)\n"
+		"  --data-to HOST:PORT  send the data messages there instead "
+		"of to the LNS: a\n"
+		"                       plain UDP receiver, what the same "
+		"sender reaches\n"
 		"  --json               write the report as JSON\n"
 		"  --report-file PATH   write the report there instead of "
 		"stdout\n"
@@ -302,6 +320,7 @@ static void lac_opts_defaults(struct lac_opts *o)
 	o->setup_timeout_ms = 30000;
 	o->close_wait_ms = 5000;
 	o->log_level = LOG_LEVEL_WARN;
+	o->data_size = 64;
 }
 
 /* One option's value into o. */
@@ -355,6 +374,17 @@ static int lac_opts_one(struct lac_opts *o, int c, const char *v, char *err,
 	case LAC_OPT_FIRST_TID:
 		rc = lac_opts_uint(v, 1, 65535, &o->first_tid);
 		break;
+	case LAC_OPT_DATA:
+		rc = lac_opts_seconds(v, &o->data_ms);
+		break;
+	case LAC_OPT_DATA_SIZE:
+		rc = lac_opts_uint(v, 1, 1400, &o->data_size);
+		break;
+	case LAC_OPT_DATA_TO:
+		if (strlen(v) >= sizeof(o->data_to_text))
+			return lac_opts_fail(err, errlen, "--data-to too long");
+		strcpy(o->data_to_text, v);
+		return 0;
 	case LAC_OPT_PER_SOCKET:
 		rc = lac_opts_uint(v, 0, 65535, &o->per_socket);
 		break;
@@ -465,6 +495,12 @@ int lac_opts_parse(int argc, char **argv, struct lac_opts *o, char *err,
 	if (o->churn && (!o->hold_ms || !o->duration_ms))
 		return lac_opts_fail(err, errlen,
 				     "--churn needs --hold and --duration");
+	if (o->data_ms && !o->duration_ms)
+		return lac_opts_fail(err, errlen,
+				     "--data needs --duration (without it the "
+				     "run ends once every call is up)");
+	if (o->data_to_text[0] && !o->data_ms)
+		return lac_opts_fail(err, errlen, "--data-to needs --data");
 	if (o->probe && !o->duration_ms)
 		return lac_opts_fail(err, errlen,
 				     "--probe needs --duration (without it the "
@@ -504,5 +540,11 @@ int lac_opts_parse(int argc, char **argv, struct lac_opts *o, char *err,
 				     "--bind %s and --lns %s are not the same "
 				     "address family",
 				     o->bind_text, o->lns_text);
+	if (o->data_to_text[0]) {
+		rc = lac_opts_resolve(o->data_to_text, true, o->lns.ss_family,
+				      &o->data_to, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }

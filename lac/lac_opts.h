@@ -39,9 +39,15 @@ struct lac_opts {
 	bool probe;		    /* --probe: SIGUSR1 begins a probe round */
 	uint64_t setup_timeout_ms;  /* --setup-timeout per call, 0 = none */
 	uint64_t close_wait_ms;	    /* --close-wait for StopCCN acks */
-	bool no_teardown; /* --no-teardown: exit without CDN/StopCCN */
-	bool allow_cdn;	  /* --allow-cdn: LNS CDN after ICCN is fine */
-	int log_level;	  /* --log-level (enum log_level) */
+	bool no_teardown;   /* --no-teardown: exit without CDN/StopCCN */
+	bool allow_cdn;	    /* --allow-cdn: LNS CDN after ICCN is fine */
+	int log_level;	    /* --log-level (enum log_level) */
+	uint64_t data_ms;   /* --data: data messages for this long once every
+			     call is up, 0 = none */
+	unsigned data_size; /* --data-size: PPP payload bytes per message */
+	char data_to_text[LAC_OPTS_HOST_MAX]; /* --data-to as written, "" =
+						 the LNS */
+	struct sockaddr_storage data_to;      /* --data-to resolved */
 };
 
 /* Exit statuses of tandem-lac. */

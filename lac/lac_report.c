@@ -169,6 +169,13 @@ static void lac_report_text(FILE *f, const struct lac_report *r)
 		(ull)s->rx_duplicates, (ull)s->rx_dropped, (ull)s->rx_rejected,
 		(ull)s->rx_unexpected, (ull)s->hello_sent,
 		(ull)s->hello_received);
+	if (o->data_ms)
+		fprintf(f,
+			"data: sent=%llu bytes=%llu blocked=%llu errors=%llu "
+			"seconds=%.3f\n",
+			(ull)s->data_sent, (ull)s->data_bytes,
+			(ull)s->data_blocked, (ull)s->data_errors,
+			(double)s->data_elapsed_us / 1e6);
 	if (o->probe)
 		lac_report_text_probes(f, r->probe);
 	for (unsigned i = 0; i < r->n_tunnels && i < LAC_REPORT_TEXT_TUNNELS;
@@ -374,6 +381,16 @@ static void lac_report_json(FILE *f, const struct lac_report *r)
 		(unsigned long long)s->rx_unexpected,
 		(unsigned long long)s->hello_sent,
 		(unsigned long long)s->hello_received);
+	if (o->data_ms)
+		fprintf(f,
+			",\n  \"data\": {\"sent\": %llu, \"bytes\": %llu, "
+			"\"blocked\": %llu, \"errors\": %llu, "
+			"\"seconds\": %.6f}",
+			(unsigned long long)s->data_sent,
+			(unsigned long long)s->data_bytes,
+			(unsigned long long)s->data_blocked,
+			(unsigned long long)s->data_errors,
+			(double)s->data_elapsed_us / 1e6);
 	if (o->probe)
 		lac_report_json_probes(f, r->probe);
 	fputs(",\n  \"tunnels\": [\n", f);

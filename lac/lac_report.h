@@ -56,6 +56,11 @@ struct lac_stats {
 	uint64_t rx_unexpected;		/* not valid in their state */
 	uint64_t hello_sent;		/* HELLOs we sent */
 	uint64_t hello_received;	/* HELLOs from the LNS */
+	uint64_t data_sent;		/* --data: data messages sent */
+	uint64_t data_bytes;		/* ... their datagram bytes */
+	uint64_t data_blocked;		/* ... sends the socket put off */
+	uint64_t data_errors;		/* ... sends refused */
+	uint64_t data_elapsed_us;	/* ... first to last send */
 };
 
 /* One call up at the end of the run. */

@@ -34,6 +34,8 @@ void lac_run_after(struct lac_run *run)
 			 * with --duration the calls stay up until it ends. */
 			lac_run_end_stop(run, "done");
 		}
+		if (all_started)
+			lac_run_data_maybe_start(run);
 	}
 	if (!run->stopping || run->finished)
 		return;
@@ -290,6 +292,8 @@ int lac_run(const struct lac_opts *o, struct lac_run_out *out)
 	run->sig_term.data = run;
 	uv_signal_start(&run->sig_term, lac_run_signal_cb, SIGTERM);
 	lac_run_probe_start(run);
+	uv_idle_init(&run->loop, &run->data_idle);
+	run->data_idle.data = run;
 	if (o->duration_ms)
 		uv_timer_start(&run->duration_timer, lac_run_duration_cb,
 			       o->duration_ms, 0);

@@ -58,6 +58,8 @@ struct lac_conn {
 	unsigned n_snap;	       /* calls up when the run ended */
 	struct lac_report_session *snap; /* those calls (into the run's pool) */
 	struct lac_probe_tunnel probe;	 /* --probe: its outstanding HELLO */
+	unsigned data_slot;		 /* --data: the call slot to send on
+					    next */
 };
 
 struct lac_run {
@@ -96,6 +98,10 @@ struct lac_run {
 	size_t pool_used;		 /* entries used in pool */
 	size_t pool_cap;		 /* entries allocated */
 	struct lac_stats stats;		 /* the report's counters */
+	uv_idle_t data_idle;		 /* --data: sends while it runs */
+	bool data_started;		 /* --data began (once) */
+	uint64_t data_start_ns;		 /* uv_hrtime when it began */
+	unsigned data_conn;		 /* next tunnel to send on */
 };
 
 /* lac_run.c: after every event, admit new setups and see whether the run
@@ -136,6 +142,10 @@ void lac_run_count_session_down(void *ctx, struct lac_tunnel *t,
 void lac_run_end_stop(struct lac_run *run, const char *why);
 void lac_run_end_close_more(struct lac_run *run);
 void lac_run_end_finish(struct lac_run *run);
+
+/* lac_run_data.c: --data. Maybe begins it: once every call asked for is
+ * up, the first time. */
+void lac_run_data_maybe_start(struct lac_run *run);
 
 /* lac_run_probe.c: --probe. Start installs the SIGUSR1 handle (only with
  * --probe); check, after every event on c, counts its probe HELLO answered

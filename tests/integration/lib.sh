@@ -64,6 +64,20 @@ start_redis() {
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
+# start_redis_aof FSYNC [DIR]: redis-server with the append-only file on
+# (appendfsync FSYNC) in DIR (default $WORK), as the benchmarks run it;
+# sets REDIS_PORT and REDIS_PID
+start_redis_aof() {
+	local dir=${2:-$WORK}
+	REDIS_PORT=$(free_port tcp)
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
+		--appendonly yes --appendfsync "$1" --dir "$dir" \
+		--logfile "$dir/redis.log" &
+	REDIS_PID=$!
+	PIDS+=($REDIS_PID)
+	wait_for 5 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
+}
+
 # write_conf FILE LISTEN_ADDR:PORT [extra "key value" lines...]
 write_conf() {
 	local f=$1 listen=$2; shift 2
@@ -130,6 +144,26 @@ owner_report() {
 	echo "    redis: $(rcli info clients | grep -c connected_clients) $(rcli dbsize) keys; alive: $(rcli zrange tandem:alive 0 -1 withscores | tr '\n' ' ')"
 }
 exited() { ! kill -0 "$1" 2>/dev/null; }
+# stop_cluster WORKER PID...: SIGTERM to all of them; the worker, which
+# drains first, gets 15 s before SIGKILL; then all are reaped
+stop_cluster() {
+	kill "$@" 2>/dev/null
+	wait_for 15 exited "$1" || kill -9 "$1" 2>/dev/null
+	wait "$@" 2>/dev/null
+}
+
+# ticks PID...: utime + stime + cutime + cstime (/proc/PID/stat fields 14-17,
+# clock ticks) summed over the PIDs and their live children. Counted after
+# the ")" that ends the command name, which may itself hold spaces.
+ticks() {
+	local p c n=0
+	for p in "$@"; do
+		for c in "$p" $(pgrep -P "$p"); do
+			n=$((n + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$n"
+}
 
 # lac_clean JSON TUNNELS [MIN_SESSIONS]: tandem-lac's report shows every
 # tunnel up, none torn down by the LNS or given up, and no call failed.

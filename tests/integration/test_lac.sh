@@ -6,7 +6,8 @@
 # xl2tpd cannot start pppd here (no /dev/ppp), so it clears each call with
 # CDN soon after ICCN: expected, hence --allow-cdn. Then --probe against a
 # real single-node tandem: SIGUSR1 rounds answered at once, and a round sent
-# while the worker is stopped answered by retransmission once it runs again.
+# while the worker is stopped answered by retransmission once it runs again;
+# and --data: data messages on every call, counted by the LAC and the worker.
 # Done within 60 s.
 . "$(dirname "$0")/lib.sh"
 echo "tandem-lac -> xl2tpd LNS, and --probe -> single-node tandem"
@@ -102,6 +103,12 @@ check "--retransmit-max below --retransmit: exit 2, the message names it" \
 check "--retransmit-max 0 is a usage error (exit 2)" [ $? -eq 2 ]
 "$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --probe >/dev/null 2>&1
 check "--probe without --duration is a usage error (exit 2)" [ $? -eq 2 ]
+"$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --data 1 >/dev/null 2>&1
+check "--data without --duration is a usage error (exit 2)" [ $? -eq 2 ]
+"$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --duration 1 --data-to 127.0.0.1:9 >/dev/null 2>&1
+check "--data-to without --data is a usage error (exit 2)" [ $? -eq 2 ]
+"$LAC" --lns "$LNS_ADDR:$PLAIN_PORT" --duration 1 --data 1 --data-size 1401 >/dev/null 2>&1
+check "--data-size above 1400 is a usage error (exit 2)" [ $? -eq 2 ]
 
 # The good cases: every tunnel and call up, closed cleanly at the end.
 ALL_UP=".tunnels_established == $T and .tunnels_failed == 0 and
@@ -189,10 +196,12 @@ PT=20 # tunnels
 PS=2  # sessions per tunnel
 TANDEM_ADDR=$(rand_lo)
 
+WORKER_METRICS=$(free_port tcp)
 tandem_up() {
 	start_redis || return 1
 	write_conf "$WORK/tandem.conf" "$TANDEM_ADDR:1701"
-	start_worker w1 "$WORK/tandem.conf"
+	write_conf "$WORK/worker.conf" "$TANDEM_ADDR:1701" "metrics_listen 127.0.0.1:$WORKER_METRICS"
+	start_worker w1 "$WORK/worker.conf"
 	WORKER_PID=$LAST_PID
 	start_frontend f1 "$WORK/tandem.conf"
 	wait_for 10 cluster_ready
@@ -281,6 +290,23 @@ else
 			.probes[0].p50_ms >= 1000 and
 			.probes[0].max_ms >= 1000 and
 			.messages.retransmitted >= $PT"
+
+	# --data: data messages on every call once all are up, counted by
+	# the LAC and by the worker (some may be dropped on a busy machine,
+	# none may be invented)
+	"$LAC" --lns "$TANDEM_ADDR:1701" --bind "$LAC_ADDR" --json \
+		--report-file "$WORK/data.json" --log-level info --tunnels 2 \
+		--sessions 3 --hello 0 --data 0.3 --duration 2 2>"$WORK/data.err"
+	RC=$?
+	check "data: exit 0, 6 calls up, data messages sent, none refused" \
+		bash -c "[ $RC -eq 0 ] && jq -e '.sessions_established == 6 and
+			.data.sent > 0 and .data.errors == 0 and .data.seconds > 0.2' \
+			'$WORK/data.json' >/dev/null"
+	sleep 0.5 # what the frontend still holds reaches the worker
+	sent=$(jq -r '.data.sent // 0' "$WORK/data.json" 2>/dev/null)
+	got=$(curl -sf "http://127.0.0.1:$WORKER_METRICS/metrics" | awk '$1 == "tandem_worker_data_received_total" {print $2 + 0}')
+	check "data: the worker handed ${got:-?} of the ${sent:-?} sent to calls" \
+		bash -c "[ '${got:-0}' -gt 0 ] && [ '${got:-0}' -le '${sent:-0}' ]"
 fi
 
 if [ "$FAIL" -gt 0 ]; then
