@@ -21,9 +21,6 @@ SIZE=${BENCH_DATA_SIZE:-64}
 [ -x "$TTOOLS/udp_sink" ] || { echo "bench/data.sh: no $TTOOLS/udp_sink (make $TTOOLS/udp_sink)" >&2; exit 1; }
 
 json() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
-metric() { # metric PORT NAME: the value of an unlabelled sample, 0 if none
-	curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n {v = $2} END {print v + 0}'
-}
 
 # lac_data T S DIR NAME [--data-to ADDR]: one LAC run, its report in
 # DIR/NAME.json and its log in DIR/NAME.err. The run would end at
@@ -68,14 +65,14 @@ run_shape() { # run_shape TUNNELS SESSIONS
 		return
 	fi
 	local w0 f0 c0
-	w0=$(metric "$wport" tandem_worker_data_received_total)
-	f0=$(metric "$fport" tandem_frontend_datagrams_received_total)
+	w0=$(metric_value "$wport" tandem_worker_data_received_total)
+	f0=$(metric_value "$fport" tandem_frontend_datagrams_received_total)
 	c0=$(ticks "$w" "$fe")
 	lac_data "$t" "$s" "$d" lac-tandem
 	sleep 1 # what is still queued is counted or dropped by now
 	local w1 f1 c1
-	w1=$(metric "$wport" tandem_worker_data_received_total)
-	f1=$(metric "$fport" tandem_frontend_datagrams_received_total)
+	w1=$(metric_value "$wport" tandem_worker_data_received_total)
+	f1=$(metric_value "$fport" tandem_frontend_datagrams_received_total)
 	c1=$(ticks "$w" "$fe")
 
 	# the ceiling: the same sender to a plain receiver

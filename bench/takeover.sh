@@ -111,7 +111,7 @@ run_case() { # run_case TUNNELS SESSIONS [apart]
 	# apart: the standby runs on a "host" of its own (a UTS namespace):
 	# it cannot watch the active worker's process and waits for its lease,
 	# as across machines
-	[ -n "$apart" ] && wrap=(unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' bench-standby)
+	[ -n "$apart" ] && wrap=(own_host bench-standby)
 	mkdir -p "$d"
 	start_redis_aof everysec "$d"
 	local redis=$REDIS_PID

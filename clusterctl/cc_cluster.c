@@ -11,43 +11,11 @@
 #include <hiredis/hiredis.h>
 
 #include "clusterctl.h"
+#include "kv_text.h"
 
 unsigned cc_cluster_shard_of(const struct cc_cluster *cl, uint16_t tid)
 {
 	return (unsigned)(tid / (65536u / cl->shard_count));
-}
-
-int cc_cluster_field(const char *text, const char *key, char *out, size_t cap)
-{
-	size_t klen = strlen(key);
-	if (!text || strncmp(text, "1", 1) != 0 || (text[1] && text[1] != ' '))
-		return -ENOENT; /* a format version we do not know */
-	for (const char *p = text + 1; *p;) {
-		while (*p == ' ')
-			p++;
-		size_t n = strcspn(p, " ");
-		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			size_t v = n - klen - 1;
-			if (cap) {
-				if (v >= cap)
-					v = cap - 1;
-				memcpy(out, p + klen + 1, v);
-				out[v] = '\0';
-			}
-			return 0;
-		}
-		p += n;
-	}
-	return -ENOENT;
-}
-
-static int64_t cc_cluster_field_int(const char *text, const char *key)
-{
-	char v[32], *end;
-	if (cc_cluster_field(text, key, v, sizeof(v)) < 0 || !v[0])
-		return -1;
-	long long n = strtoll(v, &end, 10);
-	return *end || n < 0 ? -1 : n;
 }
 
 /* ---- leases ---- */
@@ -84,9 +52,9 @@ static int cc_lease_done(void *arg, size_t i, unsigned k, const redisReply *r)
 		memset(sh, 0, sizeof(*sh));
 		sh->ttl_ms = -1;
 		if (v &&
-		    cc_cluster_field(v, "owner", sh->owner,
-				     sizeof(sh->owner)) == 0 &&
-		    cc_cluster_field(v, "epoch", ep, sizeof(ep)) == 0)
+		    kv_text_field(v, "owner", sh->owner, sizeof(sh->owner)) ==
+			    0 &&
+		    kv_text_field(v, "epoch", ep, sizeof(ep)) == 0)
 			sh->epoch = strtoull(ep, NULL, 10);
 		if (strcmp(sh->owner, "-") == 0)
 			sh->owner[0] = '\0';
@@ -129,8 +97,8 @@ static int cc_cluster_load_shards(struct cc *cc, struct cc_cluster *cl)
 		unsigned long s = f ? strtoul(f, &end, 10) : 0;
 		if (!f || *end || s >= cl->shard_count || !v)
 			continue;
-		cc_cluster_field(v, "owner", cl->shards[s].map_owner,
-				 sizeof(cl->shards[s].map_owner));
+		kv_text_field(v, "owner", cl->shards[s].map_owner,
+			      sizeof(cl->shards[s].map_owner));
 	}
 	cc_redis_free(r);
 	return 0;
@@ -157,20 +125,19 @@ static void cc_proc_parse(struct cc_proc *p, const char *id, const char *v)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	p->known_format = v[0] == '1' && (!v[1] || v[1] == ' ');
-	cc_cluster_field(v, "endpoint", p->endpoint, sizeof(p->endpoint));
-	cc_cluster_field(v, "control", p->control, sizeof(p->control));
-	cc_cluster_field(v, "listen", p->listen, sizeof(p->listen));
-	cc_cluster_field(v, "host", p->host, sizeof(p->host));
-	cc_cluster_field(v, "version", p->version, sizeof(p->version));
-	p->wire = cc_cluster_field_int(v, "wire");
-	p->pid = cc_cluster_field_int(v, "pid");
-	p->started_s = cc_cluster_field_int(v, "started");
+	kv_text_field(v, "endpoint", p->endpoint, sizeof(p->endpoint));
+	kv_text_field(v, "control", p->control, sizeof(p->control));
+	kv_text_field(v, "listen", p->listen, sizeof(p->listen));
+	kv_text_field(v, "host", p->host, sizeof(p->host));
+	kv_text_field(v, "version", p->version, sizeof(p->version));
+	p->wire = kv_text_int(v, "wire");
+	p->pid = kv_text_int(v, "pid");
+	p->started_s = kv_text_int(v, "started");
 	p->protected_state = -1;
-	if (cc_cluster_field(v, "protected", flag, sizeof(flag)) == 0)
+	if (kv_text_field(v, "protected", flag, sizeof(flag)) == 0)
 		p->protected_state = strcmp(flag, "0") != 0;
-	p->draining =
-		cc_cluster_field(v, "draining", flag, sizeof(flag)) == 0 &&
-		strcmp(flag, "0") != 0;
+	p->draining = kv_text_field(v, "draining", flag, sizeof(flag)) == 0 &&
+		      strcmp(flag, "0") != 0;
 	p->alive_ttl_ms = -1;
 	p->lease_ttl_min_ms = -1;
 	p->loop_lag_ms = -1;
@@ -235,9 +202,8 @@ static int cc_alive_done(void *arg, size_t i, unsigned k, const redisReply *r)
 	if (k == 1) { /* "1 loop_lag_ms=<n> loop_lag_max_ms=<n>" */
 		const char *v = cc_reply_str(r, NULL);
 		if (v) {
-			p->loop_lag_ms = cc_cluster_field_int(v, "loop_lag_ms");
-			p->loop_lag_max_ms =
-				cc_cluster_field_int(v, "loop_lag_max_ms");
+			p->loop_lag_ms = kv_text_int(v, "loop_lag_ms");
+			p->loop_lag_max_ms = kv_text_int(v, "loop_lag_max_ms");
 		}
 		return 0;
 	}

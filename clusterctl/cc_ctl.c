@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "clusterctl.h"
+#include "kv_text.h"
 
 uint64_t cc_now_ms(void)
 {
@@ -154,7 +155,7 @@ int cc_ctl_field(const char *reply, const char *key, char *out, size_t cap)
 {
 	char v[CC_CTL_MAX + 2];
 	snprintf(v, sizeof(v), "1 %s", reply);
-	return cc_cluster_field(v, key, out, cap);
+	return kv_text_field(v, key, out, cap);
 }
 
 int64_t cc_ctl_field_int(const char *reply, const char *key)

@@ -209,9 +209,6 @@ unsigned cc_cluster_shard_of(const struct cc_cluster *cl, uint16_t tid);
 int64_t cc_proc_uptime(const struct cc_proc *p);
 const struct cc_proc *cc_cluster_worker(const struct cc_cluster *cl,
 					const char *id);
-/* The value of key in a "1 key=value ..." registration or lease text.
- * Returns 0 and the value in out, or -ENOENT (absent, or not version 1). */
-int cc_cluster_field(const char *text, const char *key, char *out, size_t cap);
 /* Owner and epoch of one shard (GET and PTTL of its lease, else the epoch
  * counter). Returns 0 or -EIO. */
 int cc_cluster_lease(struct cc *cc, unsigned shard, struct cc_shard *out);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WIRE_MAGIC	0x5444u /* "TD" */
 #define WIRE_VERSION	1	/* this build speaks version 1 */
@@ -40,6 +41,14 @@ struct wire_addr {
 	uint8_t addr[16]; /* network byte order */
 	uint16_t port;	  /* host byte order */
 };
+
+/* The same address and port. */
+static inline bool wire_addr_equal(const struct wire_addr *a,
+				   const struct wire_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
 
 /* One datagram. data points into the decoded batch (decode) or the caller's
  * buffer (encode). */

@@ -180,10 +180,7 @@ static bool worker_ckpt_unchanged(struct worker *w, struct worker_tunnel *wt,
 		return false;
 	/* The packets of the one in flight go to where the tunnel's went
 	 * then; if that changed, a write of its own keeps the order. */
-	if (last && (last->peer.family != wt->peer.addr.family ||
-		     last->peer.port != wt->peer.addr.port ||
-		     memcmp(last->peer.addr, wt->peer.addr.addr,
-			    sizeof(last->peer.addr)) ||
+	if (last && (!wire_addr_equal(&last->peer, &wt->peer.addr) ||
 		     strcmp(last->frontend, wt->frontend)))
 		return false;
 	struct worker_pkt *pkts;
@@ -398,9 +395,8 @@ worker_sccrq_find(struct worker *w, const struct wire_addr *a, uint16_t ptid)
 {
 	for (struct worker_tunnel *wt = w->sccrq[worker_sccrq_bucket(a, ptid)];
 	     wt; wt = wt->sccrq_next)
-		if (wt->t.peer_tid == ptid && wt->peer.addr.port == a->port &&
-		    wt->peer.addr.family == a->family &&
-		    !memcmp(wt->peer.addr.addr, a->addr, 16))
+		if (wt->t.peer_tid == ptid &&
+		    wire_addr_equal(&wt->peer.addr, a))
 			return wt;
 	return NULL;
 }
@@ -585,8 +581,7 @@ static void worker_park(struct worker *w, const char *origin,
 {
 	struct worker_parked *k = w->park_last[tid];
 	if (k && k->len == p->len && !memcmp(k->data, p->data, p->len) &&
-	    k->peer.family == p->peer.family && k->peer.port == p->peer.port &&
-	    !memcmp(k->peer.addr, p->peer.addr, sizeof(k->peer.addr))) {
+	    wire_addr_equal(&k->peer, &p->peer)) {
 		/* the peer retransmitted while the shard loads: the copy
 		 * parked already answers it */
 		w->stats.park_duplicates++;

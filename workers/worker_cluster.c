@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "kv_text.h"
 #include "log.h"
 #include "worker.h"
 #include "worker_metrics.h"
@@ -704,13 +705,11 @@ static void worker_frontends_reply(void *arg, const redisReply *r)
 		w->fe[i].live = false;
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *v = r->element[i + 1];
-		if (v->type != REDIS_REPLY_STRING || strncmp(v->str, "1 ", 2))
-			continue; /* a format we do not know */
-		const char *e = strstr(v->str, " endpoint=");
-		if (!e)
-			continue;
 		char ep[WIRE_MAX_ORIGIN + 1];
-		if (sscanf(e, " endpoint=%255s", ep) == 1)
+		/* not version 1, or no endpoint: a format we do not know */
+		if (v->type == REDIS_REPLY_STRING &&
+		    kv_text_field(v->str, "endpoint", ep, sizeof(ep)) == 0 &&
+		    ep[0])
 			worker_zmq_frontend_seen(w, ep, true);
 	}
 }

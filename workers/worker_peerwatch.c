@@ -21,6 +21,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "kv_text.h"
 #include "log.h"
 #include "worker.h"
 
@@ -252,22 +253,17 @@ static void peerwatch_registrations(void *arg, const redisReply *r)
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
 		if (k->type != REDIS_REPLY_STRING ||
-		    v->type != REDIS_REPLY_STRING || !strcmp(k->str, w->id) ||
-		    strncmp(v->str, "1 ", 2))
+		    v->type != REDIS_REPLY_STRING || !strcmp(k->str, w->id))
 			continue;
-		const char *ph = strstr(v->str, " host="),
-			   *pp = strstr(v->str, " pid="),
-			   *ps = strstr(v->str, " started=");
 		char h[64];
-		int pid;
-		long long started;
-		if (!ph || !pp || !ps || sscanf(ph, " host=%63s", h) != 1 ||
-		    sscanf(pp, " pid=%d", &pid) != 1 ||
-		    sscanf(ps, " started=%lld", &started) != 1 || pid <= 0 ||
-		    pid == (int)getpid() || strcmp(h, host))
+		int64_t pid = kv_text_int(v->str, "pid"),
+			started = kv_text_int(v->str, "started");
+		if (kv_text_field(v->str, "host", h, sizeof(h)) < 0 ||
+		    pid <= 0 || pid > INT32_MAX || started < 0 ||
+		    pid == (int64_t)getpid() || strcmp(h, host))
 			continue;
 		struct worker_peerwatch *p = peerwatch_find(w, k->str);
-		if (p && p->pid == pid) {
+		if (p && p->pid == (int)pid) {
 			p->seen = true;
 			continue;
 		}
@@ -275,7 +271,7 @@ static void peerwatch_registrations(void *arg, const redisReply *r)
 			peerwatch_unlink(w, p);
 			peerwatch_free(p);
 		}
-		peerwatch_open(w, k->str, pid, started);
+		peerwatch_open(w, k->str, (int)pid, started);
 	}
 	/* deregistered (a clean stop): nothing more to watch */
 	struct worker_peerwatch **pp = &w->peerwatch;

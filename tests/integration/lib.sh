@@ -92,15 +92,18 @@ write_conf() {
 	done
 }
 
+# own_host NAME CMD...: exec CMD on a "host" of its own, a UTS namespace
+# whose hostname is NAME. Run it in the background (own_host ... &): the
+# subshell, then unshare and sh exec, so $! is CMD's own PID.
+own_host() { exec unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' "$@"; }
+
 # start_worker ID CONF. With HOSTS_APART=1 the worker runs on a "host" of
 # its own (a UTS namespace with hostname it-ID): its peers then do not watch
 # its process (workers/worker_peerwatch.c) and learn of its death from its
-# lease, as they would across machines. unshare and sh exec: $! is the
-# worker's own PID.
+# lease, as they would across machines.
 start_worker() {
 	if [ "${HOSTS_APART:-0}" = 1 ]; then
-		unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' "it-$1" \
-			"$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
+		own_host "it-$1" "$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
 	else
 		"$BIN/tandem-worker" -c "$2" --id "$1" >> "$WORK/worker-$1.log" 2>&1 &
 	fi
@@ -144,6 +147,13 @@ owner_report() {
 	echo "    redis: $(rcli info clients | grep -c connected_clients) $(rcli dbsize) keys; alive: $(rcli zrange tandem:alive 0 -1 withscores | tr '\n' ' ')"
 }
 exited() { ! kill -0 "$1" 2>/dev/null; }
+# metric_value PORT NAME: the value of the unlabelled sample NAME in the
+# /metrics of the process listening on 127.0.0.1:PORT; -1 when it is not
+# there (or the scrape failed, within 5 s)
+metric_value() {
+	curl -sf -m 5 "http://127.0.0.1:$1/metrics" |
+		awk -v n="$2" '$1 == n {v = $2 + 0; f = 1} END {print f ? v : -1}'
+}
 # stop_cluster WORKER PID...: SIGTERM to all of them; the worker, which
 # drains first, gets 15 s before SIGKILL; then all are reaped
 stop_cluster() {

@@ -304,7 +304,7 @@ else
 			'$WORK/data.json' >/dev/null"
 	sleep 0.5 # what the frontend still holds reaches the worker
 	sent=$(jq -r '.data.sent // 0' "$WORK/data.json" 2>/dev/null)
-	got=$(curl -sf "http://127.0.0.1:$WORKER_METRICS/metrics" | awk '$1 == "tandem_worker_data_received_total" {print $2 + 0}')
+	got=$(metric_value "$WORKER_METRICS" tandem_worker_data_received_total)
 	check "data: the worker handed ${got:-?} of the ${sent:-?} sent to calls" \
 		bash -c "[ '${got:-0}' -gt 0 ] && [ '${got:-0}' -le '${sent:-0}' ]"
 fi

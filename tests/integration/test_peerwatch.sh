@@ -26,10 +26,8 @@ for id in w1 w2; do
 done
 write_conf "$WORK/f.conf" "$LNS:1701"
 start_w() { start_worker "$1" "$WORK/$1.conf"; WPID[$1]=$LAST_PID; }
-# peer_exits ID: tandem_worker_peer_exits_total of worker ID
-peer_exits() {
-	curl -sf "http://127.0.0.1:${MPORT[$1]}/metrics" | awk '/^tandem_worker_peer_exits_total / {print $2 + 0; f = 1} END {if (!f) print -1}'
-}
+# peer_exits ID: tandem_worker_peer_exits_total of worker ID (-1: none)
+peer_exits() { metric_value "${MPORT[$1]}" tandem_worker_peer_exits_total; }
 balanced() { [ "$(owned_by w1)" -eq 128 ] && [ "$(owned_by w2)" -eq 128 ]; }
 ms_since() { awk -v a="${EPOCHREALTIME/,/.}" -v b="$1" 'BEGIN {printf "%d", (a - b) * 1000}'; }
 
