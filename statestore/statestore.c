@@ -20,7 +20,7 @@
 #define STATESTORE_RETRY_MAX_MS 2000
 /* Following Sentinel, a failover is what a lost link most likely means:
  * ask again soon, the new primary is usually there within a second. */
-#define STATESTORE_RETRY_MAX_SENTINEL_MS 500
+#define STATESTORE_RETRY_MAX_SENTINEL_MS 250
 
 /* Shard leases hang on their owner's liveness (statestore/SCHEMA.md): a
  * lease key names `owner=<id> epoch=<n>` and is free when it is absent or
@@ -125,7 +125,9 @@ static const char statestore_lua_release[] =
 
 /* KEYS: lease, tunnel, sessions, shard set. ARGV: expected lease value, tid,
  * tunnel record ('' = delete), n_set, n_set (sid, record) pairs, sids to
- * delete. Refuses with FENCED unless the lease is still the writer's. */
+ * delete. Refuses with FENCED unless the lease is still the writer's.
+ * Deletes go first: a Session ID can end and be given to a new call within
+ * one checkpoint (the set then holds the new call, which must stay). */
 static const char statestore_lua_checkpoint[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
 	"  return redis.error_reply('FENCED') end\n"
@@ -135,11 +137,10 @@ static const char statestore_lua_checkpoint[] =
 	"redis.call('SET', KEYS[2], ARGV[3])\n"
 	"redis.call('SADD', KEYS[4], ARGV[2])\n"
 	"local n = tonumber(ARGV[4])\n"
-	"local i = 5\n"
-	"for k = 1, n do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])\n"
-	"  i = i + 2 end\n"
-	"while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) i = i + 1 "
+	"for i = 5 + 2 * n, #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) "
 	"end\n"
+	"for i = 5, 4 + 2 * n, 2 do\n"
+	"  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end\n"
 	"return 1\n";
 
 /* One worker's claim round: run when statestore_lua_watch shows a change

@@ -11,6 +11,7 @@
 #include "l2tp_auth.h"
 #include "l2tp_avp.h"
 #include "l2tp_seq.h"
+#include "log.h"
 
 #define TUNNEL_MSG_MAX	2048 /* our messages are small; StopCCN text is cut */
 #define TUNNEL_FIRMWARE 0x0100
@@ -586,9 +587,13 @@ static void tunnel_fsm_error(struct tunnel *t, uint64_t now_ms)
 /* A session message that does not fit its session's state, or names no
  * session of ours: counted; a known session is cleared (RFC 2661 7.4). */
 static void tunnel_session_error(struct tunnel *t, struct session *s,
-				 uint64_t now_ms)
+				 const struct l2tp_msg *m, uint64_t now_ms)
 {
 	t->stats.fsm_errors++;
+	LOG_RL(LOG_LEVEL_WARN, "call message out of place: clearing the call",
+	       "tid=%u peer_tid=%u sid=%u msg=%s state=%s ns=%u", t->tid,
+	       t->peer_tid, m->hdr.session_id, l2tp_msg_type_name(m->type),
+	       s ? session_state_name(s->state) : "unknown", m->hdr.ns);
 	if (s)
 		tunnel_session_close(t, s, L2TP_CDN_GENERAL_ERROR,
 				     L2TP_ERR_BAD_SESSION_ID, now_ms);
@@ -628,20 +633,20 @@ static void tunnel_dispatch(struct tunnel *t, const struct l2tp_msg *m,
 		return tunnel_on_icrq(t, m, now_ms);
 	case L2TP_MSG_ICCN:
 		if (!s || s->state != SESSION_WAIT_CONNECT)
-			return tunnel_session_error(t, s, now_ms);
+			return tunnel_session_error(t, s, m, now_ms);
 		return tunnel_on_iccn(t, s, m, now_ms);
 	case L2TP_MSG_CDN:
 		if (!s)
-			return tunnel_session_error(t, NULL, now_ms);
+			return tunnel_session_error(t, NULL, m, now_ms);
 		return tunnel_session_end(t, s, SESSION_EV_RX_CDN);
 	case L2TP_MSG_WEN:
 		if (!s || s->state != SESSION_ESTABLISHED)
-			return tunnel_session_error(t, s, now_ms);
+			return tunnel_session_error(t, s, m, now_ms);
 		s->call_errors = m->call_errors;
 		return tunnel_session_touch(t, s);
 	case L2TP_MSG_SLI:
 		if (!s || s->state != SESSION_ESTABLISHED)
-			return tunnel_session_error(t, s, now_ms);
+			return tunnel_session_error(t, s, m, now_ms);
 		s->accm = m->accm;
 		return tunnel_session_touch(t, s);
 	case L2TP_MSG_OCRQ: {
@@ -658,7 +663,7 @@ static void tunnel_dispatch(struct tunnel *t, const struct l2tp_msg *m,
 		return;
 	}
 	default: /* OCRP, OCCN: we never sent an OCRQ */
-		return tunnel_session_error(t, s, now_ms);
+		return tunnel_session_error(t, s, m, now_ms);
 	}
 }
 
@@ -681,6 +686,12 @@ static void tunnel_deliver(void *arg, const uint8_t *pkt, size_t len)
 		} else if (rej.scope == L2TP_SCOPE_CLEAR_SESSION) {
 			struct session *s =
 				tunnel_session_find(t, m.hdr.session_id);
+			LOG_RL(LOG_LEVEL_WARN,
+			       "call message rejected: clearing the call",
+			       "tid=%u sid=%u why=%s known=%d", t->tid,
+			       m.hdr.session_id,
+			       LOG_Q(l2tp_reject_reason_desc(rej.reason)),
+			       s != NULL);
 			if (s)
 				tunnel_session_close(t, s, rej.result_code,
 						     rej.error_code, now_ms);

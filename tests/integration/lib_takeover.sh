@@ -85,6 +85,10 @@ takeover_scenario() {
 	wait "$LAC"
 	rc=$?
 	check "the LAC exits 0 (no tunnel or call torn down, none failed)" [ "$rc" -eq 0 ]
+	if [ "$rc" -ne 0 ]; then
+		echo "    LAC exit status $rc; the end of its stderr:"
+		tail -n 15 "$WORK/lac.err" | sed 's/^/      /'
+	fi
 	check "report: 200 tunnels up, none torn down or lost, no call failed" lac_clean "$WORK/lac.json" 200 8000
 	check "the survivors loaded the victims' shards" \
 		grep -q 'msg="shard loaded"' "$WORK/worker-w1.log" "$WORK/worker-w2.log"

@@ -12,7 +12,9 @@ sed 's/^/    /' "$WORK/out.txt"
 check "every scripted step passed" [ "$rc" -eq 0 ]
 check "the fenced write left no trace (tunnel record is B's 3 bytes, then deleted)" \
 	[ "$(rcli exists chk:t:777)" = 0 ]
-check "the shard's tunnel set is empty after the delete" [ "$(rcli scard chk:shard:3:tunnels)" = 0 ]
+check "the shard's tunnel set lost tunnel 777 with the delete" [ "$(rcli sismember chk:shard:3:tunnels 777)" = 0 ]
+check "a Session ID ended and reused in one checkpoint: the new call's record stays" \
+	[ "$(rcli hstrlen chk:s:778 5)" = 5 ]
 check "the epoch counter only grows" [ "$(rcli get chk:epoch:3)" = 3 ]
 check "the shard map names the current owner" \
 	bash -c "redis-cli -p $REDIS_PORT hget chk:shardmap 3 | grep -q 'owner=wa epoch=3'"

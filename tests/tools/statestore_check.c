@@ -185,6 +185,16 @@ int main(int argc, char **argv)
 			      0, NULL, 0, on_status, NULL);
 	run_until_got();
 	expect("deleting the tunnel's records is accepted", last_status == 0);
+	/* Session 5 ended and its ID went to a new call before the next
+	 * checkpoint: that one deletes 5 and writes 5; the new call stays
+	 * (test_statestore.sh checks chk:s:778 holds session 5). */
+	struct statestore_blob reused = {.sid = 5, .data = rec, .len = 5};
+	uint16_t ended = 5;
+	statestore_checkpoint(&a, 3, (uint64_t)epoch_a + 2, 778, rec, 2,
+			      &reused, 1, &ended, 1, on_status, NULL);
+	run_until_got();
+	expect("a checkpoint that ends and reuses Session ID 5 is accepted",
+	       last_status == 0);
 	(void)step;
 	statestore_close(&a);
 	statestore_close(&b);
