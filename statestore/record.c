@@ -221,6 +221,11 @@ int record_session_restore(struct tunnel *t, const uint8_t *p, size_t len)
 	struct session *s = tunnel_session_add(t, tmp.sid);
 	if (!s)
 		return tunnel_session_find(t, tmp.sid) ? -EBADMSG : -ENOMEM;
+	/* New calls get IDs above the restored ones, not the lowest free:
+	 * a just-cleared call's late CDN or data must not reach a new call
+	 * that took its ID right after a takeover. */
+	if (tmp.sid >= t->next_sid)
+		t->next_sid = (uint16_t)(tmp.sid + 1);
 	struct session *keep_next = s->next;
 	*s = tmp;
 	s->next = keep_next;
