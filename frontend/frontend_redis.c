@@ -22,7 +22,7 @@
 #define FRONTEND_REDIS_RETRY_MAX_MS 5000
 /* Following Sentinel a lost link most likely means a failover: ask again
  * soon (statestore.c does the same). */
-#define FRONTEND_REDIS_RETRY_MAX_SENTINEL_MS 500
+#define FRONTEND_REDIS_RETRY_MAX_SENTINEL_MS 250
 #define FRONTEND_REDIS_WATCHDOG_MS	     100
 #define FRONTEND_REDIS_KEY_MAX		     (CONFIG_STR_MAX + FRONTEND_ID_MAX + 32)
 
@@ -559,6 +559,8 @@ static void frontend_redis_located(void *arg, int status)
 			continue;
 		if (status < 0) {
 			conns[i]->want = false;
+			if (status == -EAGAIN) /* a failover: look again soon */
+				conns[i]->retry_ms = 0;
 			frontend_redis_retry(fe, conns[i]);
 		} else {
 			frontend_redis_dial(fe, conns[i]);

@@ -27,7 +27,82 @@ static void redis_locate_note(char *err, size_t errlen, const char *addr,
 			 used ? "; " : "", addr, what);
 }
 
-/* One Sentinel: 0 and *out, or -EHOSTUNREACH / -ENOENT with a note. */
+/* Field `key` of a Sentinel instance reply (a flat array of name, value,
+ * name, value...), or NULL. */
+static const char *redis_sentinel_field(const redisReply *r, const char *key)
+{
+	if (!r || r->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    r->element[i + 1]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, key) == 0)
+			return r->element[i + 1]->str;
+	return NULL;
+}
+
+/* Does the server at host:port answer ROLE "master" within tv? */
+static bool redis_says_master(const char *host, int port, struct timeval tv)
+{
+	redisContext *c = redisConnectWithTimeout(host, port, tv);
+	bool yes = false;
+	if (c && !c->err) {
+		redisSetTimeout(c, tv);
+		redisReply *r = redisCommand(c, "ROLE");
+		yes = redis_role_is_master(r);
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return yes;
+}
+
+/* The primary this Sentinel names is down in its eyes (s_down or o_down):
+ * a failover is under way, and Sentinel names the new primary only once
+ * its next INFO of the promoted replica confirms the promotion (up to 1 s
+ * later). A replica it lists that already answers ROLE "master" is that
+ * promoted replica (while its primary is down, nothing else turns a
+ * replica into a primary): *out becomes it, and we return 1. A returning
+ * old primary that still says "master" is not taken: its Sentinel lists it
+ * as the primary, up, or as a replica of a primary that is up. No replica
+ * promoted yet: -EAGAIN when a quorum of Sentinels agrees the primary is
+ * down (o_down; dialing it would only wait out a time-out), else 0 (one
+ * Sentinel's view alone does not keep us from the primary it names). */
+static int redis_promoted_replica(redisContext *c, const char *name,
+				  struct timeval tv, struct redis_primary *out)
+{
+	redisReply *m = redisCommand(c, "SENTINEL master %s", name);
+	const char *flags = redis_sentinel_field(m, "flags");
+	bool quorum = flags && strstr(flags, "o_down");
+	bool down = quorum || (flags && strstr(flags, "s_down"));
+	freeReplyObject(m);
+	if (!down)
+		return 0;
+	redisReply *rs = redisCommand(c, "SENTINEL replicas %s", name);
+	bool found = false;
+	for (size_t i = 0;
+	     rs && rs->type == REDIS_REPLY_ARRAY && i < rs->elements && !found;
+	     i++) {
+		const redisReply *e = rs->element[i];
+		const char *ip = redis_sentinel_field(e, "ip");
+		const char *port = redis_sentinel_field(e, "port");
+		const char *f = redis_sentinel_field(e, "flags");
+		long p = port ? strtol(port, NULL, 10) : 0;
+		if (!ip || p <= 0 || p > 65535 || !f || strstr(f, "s_down") ||
+		    strstr(f, "disconnected"))
+			continue;
+		if (redis_says_master(ip, (int)p, tv)) {
+			redis_primary_set(out, ip, (uint16_t)p);
+			found = true;
+		}
+	}
+	freeReplyObject(rs);
+	if (found)
+		return 1;
+	return quorum ? -EAGAIN : 0;
+}
+
+/* One Sentinel: 0 and *out, or -EHOSTUNREACH / -ENOENT / -EAGAIN with a
+ * note. */
 static int redis_ask_sentinel(const struct config_addr *a, const char *name,
 			      uint32_t timeout_ms, struct redis_primary *out,
 			      char *err, size_t errlen)
@@ -55,6 +130,13 @@ static int redis_ask_sentinel(const struct config_addr *a, const char *name,
 			redis_primary_set(out, r->element[0]->str,
 					  (uint16_t)port);
 			rc = 0;
+			if (redis_promoted_replica(c, name, tv, out) ==
+			    -EAGAIN) {
+				redis_locate_note(err, errlen, a->text,
+						  "primary down, failover "
+						  "under way");
+				rc = -EAGAIN;
+			}
 		} else {
 			redis_locate_note(err, errlen, a->text,
 					  "answered a bad port");
@@ -92,10 +174,10 @@ int redis_locate(const struct config *cfg, uint32_t timeout_ms, unsigned *first,
 		unsigned k = (start + i) % s->n;
 		int r = redis_ask_sentinel(&s->addr[k], cfg->redis_master_name,
 					   timeout_ms, out, err, errlen);
-		if (r == 0) {
+		if (r == 0 || r == -EAGAIN) {
 			if (first)
 				*first = k;
-			return 0;
+			return r;
 		}
 		if (r == -ENOENT)
 			rc = r;

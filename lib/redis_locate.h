@@ -24,9 +24,12 @@ struct redis_primary {
 
 /* Ask cfg's Sentinels in turn, starting with *first (updated to the one
  * that answered; NULL: start with the first), each within timeout_ms, for
- * the primary. Without Sentinels: cfg->redis. Returns 0 with *out set, or
+ * the primary. Without Sentinels: cfg->redis. While a quorum of Sentinels
+ * has the primary down, the replica being promoted once it answers ROLE
+ * "master", before Sentinel names it. Returns 0 with *out set, or
  * -EHOSTUNREACH (no Sentinel answered), -ENOENT (they do not know the
- * name) with err naming each Sentinel and what went wrong. Blocking. */
+ * name), -EAGAIN (the primary is down and no replica promoted yet: ask
+ * again soon) with err naming each Sentinel and what went wrong. Blocking. */
 int redis_locate(const struct config *cfg, uint32_t timeout_ms, unsigned *first,
 		 struct redis_primary *out, char *err, size_t errlen);
 

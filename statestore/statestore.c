@@ -461,6 +461,16 @@ static void statestore_located(void *arg, int status)
 	struct statestore *ss = arg;
 	if (ss->stopping || ss->ac)
 		return;
+	if (status == -EAGAIN) {
+		/* Sentinel is promoting a replica: look again soon. */
+		LOG_RL(LOG_LEVEL_WARN, "redis primary down: failover under way",
+		       "name=%s sentinel=%s",
+		       LOG_Q(ss->where.cfg.redis_master_name),
+		       LOG_Q(ss->where.err));
+		ss->retry_ms = 0;
+		statestore_schedule_retry(ss);
+		return;
+	}
 	if (status < 0) {
 		LOG_RL(LOG_LEVEL_WARN,
 		       "redis primary unknown: no Sentinel "
