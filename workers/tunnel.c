@@ -590,10 +590,12 @@ static void tunnel_session_error(struct tunnel *t, struct session *s,
 				 const struct l2tp_msg *m, uint64_t now_ms)
 {
 	t->stats.fsm_errors++;
-	LOG_RL(LOG_LEVEL_WARN, "call message out of place: clearing the call",
-	       "tid=%u peer_tid=%u sid=%u msg=%s state=%s ns=%u", t->tid,
-	       t->peer_tid, m->hdr.session_id, l2tp_msg_type_name(m->type),
-	       s ? session_state_name(s->state) : "unknown", m->hdr.ns);
+	LOG_RL(LOG_LEVEL_WARN, "call message out of place",
+	       "tid=%u peer_tid=%u sid=%u msg=%s state=%s ns=%u action=%s",
+	       t->tid, t->peer_tid, m->hdr.session_id,
+	       l2tp_msg_type_name(m->type),
+	       s ? session_state_name(s->state) : "unknown", m->hdr.ns,
+	       s ? "cleared" : "ignored");
 	if (s)
 		tunnel_session_close(t, s, L2TP_CDN_GENERAL_ERROR,
 				     L2TP_ERR_BAD_SESSION_ID, now_ms);
@@ -686,12 +688,11 @@ static void tunnel_deliver(void *arg, const uint8_t *pkt, size_t len)
 		} else if (rej.scope == L2TP_SCOPE_CLEAR_SESSION) {
 			struct session *s =
 				tunnel_session_find(t, m.hdr.session_id);
-			LOG_RL(LOG_LEVEL_WARN,
-			       "call message rejected: clearing the call",
-			       "tid=%u sid=%u why=%s known=%d", t->tid,
+			LOG_RL(LOG_LEVEL_WARN, "call message rejected",
+			       "tid=%u sid=%u why=%s action=%s", t->tid,
 			       m.hdr.session_id,
 			       LOG_Q(l2tp_reject_reason_desc(rej.reason)),
-			       s != NULL);
+			       s ? "cleared" : "ignored");
 			if (s)
 				tunnel_session_close(t, s, rej.result_code,
 						     rej.error_code, now_ms);
