@@ -66,6 +66,11 @@ takeover_scenario() {
 			ok "round $round: $survivor owns all 256 shards ${ms} ms after kill -9 of $victim"
 		else
 			bad "round $round: $survivor did not take $victim's shards over"
+			# who holds what now, the liveness of both, Redis's clock
+			owner_report "$survivor" "$victim"
+			echo "    alive keys: $victim $(rcli pttl "tandem:worker:$victim:alive") ms," \
+				"$survivor $(rcli pttl "tandem:worker:$survivor:alive") ms;" \
+				"gen $(rcli get tandem:gen); redis time $(rcli time | head -1)"
 		fi
 		echo "$(log_ts "$t0") $(log_ts) $victim $survivor" >> "$WORK/kill-windows"
 		sleep 1
