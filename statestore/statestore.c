@@ -158,7 +158,13 @@ static const char statestore_lua_checkpoint[] =
  *   active-standby: everything, unless another live worker holds shards and
  *   `me` holds none (then `me` is the standby and takes nothing).
  * Forgets dead workers' zset entries, and bumps gen when it did anything, so
- * that the other workers look again (for the free shards left over).
+ * that the other workers look again (for the free shards left over). A
+ * worker leaves the zset only by the same test that frees its leases (its
+ * alive key is gone): PTTL says 0 in the last millisecond of a key that
+ * still exists, and a round run then used to forget a worker whose shards
+ * it could not take yet, after which no watch looked at it again. A live
+ * entry whose time has come is scored again from its key's PTTL (at least
+ * 1 ms ahead; ttl_ms for a key without expiry).
  * Returns { {shard, epoch, ...} taken now, {shard, epoch, ...} whose lease
  * names `me` (handed over, or ours), {id, shards, ...} other live workers,
  * {gen, legacy} }. Keys are built from the prefix: one Redis, not a
@@ -190,9 +196,11 @@ static const char statestore_lua_claim[] =
 	"1000)\n"
 	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', "
 	"now)) do\n"
-	"  local left = redis.call('PTTL', pfx .. ':worker:' .. id .. "
+	"  if is_alive(id) then\n"
+	"    local left = redis.call('PTTL', pfx .. ':worker:' .. id .. "
 	"':alive')\n"
-	"  if left > 0 then redis.call('ZADD', KEYS[3], now + left, id)\n"
+	"    if left < 0 then left = tonumber(ARGV[3]) end\n"
+	"    redis.call('ZADD', KEYS[3], now + math.max(left, 1), id)\n"
 	"  else redis.call('ZREM', KEYS[3], id) changed = true end\n"
 	"end\n"
 	"local free, mine, have = {}, {}, 0\n"

@@ -76,6 +76,90 @@ static bool wait_up(struct statestore *ss)
 	return ss->up;
 }
 
+/* The claim round's bookkeeping of P:alive (prefix "clm", 8 shards): a
+ * worker "wz" registered, holding shards 0-3, whose zset entry is due while
+ * its alive key still exists (here: a key without expiry; in the field:
+ * the last millisecond of its TTL, where PTTL says 0). The round must keep
+ * it in the zset and leave its shards; once the key is gone, the watch must
+ * say so and the next round take them. */
+static long last_taken, last_ours;
+
+static void on_claim(void *arg, const redisReply *r)
+{
+	(void)arg;
+	last_taken = last_ours = -1;
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+		last_taken = (long)r->element[0]->elements / 2;
+		last_ours = (long)r->element[1]->elements / 2;
+	}
+	got = true;
+}
+
+static void claim_check(struct config *cfg, uint16_t port)
+{
+	redisContext *rc = redisConnect("127.0.0.1", port);
+	redisReply *t = rc && !rc->err ? redisCommand(rc, "TIME") : NULL;
+	long long now = t && t->type == REDIS_REPLY_ARRAY && t->elements == 2
+				? atoll(t->element[0]->str) * 1000 +
+					  atoll(t->element[1]->str) / 1000
+				: 0;
+	freeReplyObject(t);
+	expect("claim: a sync connection reads Redis's clock", now > 0);
+	if (!now) {
+		if (rc)
+			redisFree(rc);
+		return;
+	}
+	static const char *const setup[] = {
+		"HSET clm:workers wz %s",    "HSET clm:workers wc %s",
+		"SET clm:worker:wz:alive 1", "SET clm:lease:0 %s",
+		"SET clm:lease:1 %s",	     "SET clm:lease:2 %s",
+		"SET clm:lease:3 %s",
+	};
+	const char *reg = "1 pid=1 host=elsewhere leases=2";
+	const char *lease = "1 owner=wz epoch=1";
+	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+		freeReplyObject(
+			redisCommand(rc, setup[i], i < 2 ? reg : lease));
+	freeReplyObject(redisCommand(rc, "ZADD clm:alive %lld wz", now - 5));
+
+	struct statestore c;
+	snprintf(cfg->redis_prefix, sizeof(cfg->redis_prefix), "clm");
+	statestore_init(&c, loop, cfg, "wc", NULL);
+	expect("claim: C connects", wait_up(&c));
+	statestore_heartbeat(&c, 5000, "1", on_outlook, NULL);
+	run_until_got();
+	expect("claim: C's heartbeat sees wz's entry due (0)",
+	       last_next_ms == 0);
+	statestore_claim(&c, 8, 5000, "spread", false, on_claim, NULL);
+	run_until_got();
+	expect("claim: C takes its half (4), wz alive keeps shards 0-3",
+	       last_taken == 4 && last_ours == 0);
+	redisReply *z = redisCommand(rc, "ZSCORE clm:alive wz");
+	expect("claim: wz stays in P:alive while its alive key exists",
+	       z && z->type == REDIS_REPLY_STRING);
+	freeReplyObject(z);
+	/* wz's last heartbeat, with a TTL of 50 ms (what tandem-worker
+	 * writes), then nothing: after 100 ms its key is gone */
+	freeReplyObject(redisCommand(rc, "SET clm:worker:wz:alive 1 PX 50"));
+	freeReplyObject(redisCommand(rc, "ZADD clm:alive %lld wz", now + 50));
+	uv_sleep(100);
+	statestore_watch(&c, on_outlook, NULL);
+	run_until_got();
+	expect("claim: with wz's key gone, the watch says one expired (0)",
+	       last_next_ms == 0);
+	statestore_claim(&c, 8, 5000, "spread", false, on_claim, NULL);
+	run_until_got();
+	expect("claim: the next round takes wz's 4 shards",
+	       last_taken == 4 && last_ours == 4);
+	z = redisCommand(rc, "ZSCORE clm:alive wz");
+	expect("claim: and forgets wz in P:alive",
+	       z && z->type == REDIS_REPLY_NIL);
+	freeReplyObject(z);
+	statestore_close(&c);
+	redisFree(rc);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -195,6 +279,7 @@ int main(int argc, char **argv)
 	run_until_got();
 	expect("a checkpoint that ends and reuses Session ID 5 is accepted",
 	       last_status == 0);
+	claim_check(&cfg, port);
 	(void)step;
 	statestore_close(&a);
 	statestore_close(&b);
