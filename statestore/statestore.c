@@ -165,9 +165,12 @@ static const char statestore_lua_checkpoint[] =
  * it could not take yet, after which no watch looked at it again. A live
  * entry whose time has come is scored again from its key's PTTL (at least
  * 1 ms ahead; ttl_ms for a key without expiry).
- * Returns { {shard, epoch, ...} taken now, {shard, epoch, ...} whose lease
- * names `me` (handed over, or ours), {id, shards, ...} other live workers,
- * {gen, legacy} }. Keys are built from the prefix: one Redis, not a
+ * Returns { {shard, epoch, tunnels, ...} taken now, {shard, epoch, tunnels,
+ * ...} whose lease names `me` (handed over, or ours), {id, shards, ...}
+ * other live workers, {gen, legacy} }; tunnels is the size of the shard's
+ * tunnel set as the lease changed hands (nothing older can be written to it
+ * after that: the previous owner is fenced), so that an empty shard needs
+ * no load. Keys are built from the prefix: one Redis, not a
  * cluster. */
 static const char statestore_lua_claim[] =
 	STATESTORE_LUA_SET_LEASE STATESTORE_LUA_FREE
@@ -210,8 +213,9 @@ static const char statestore_lua_claim[] =
 	"  local o, ep\n"
 	"  if v then o, ep = owner_of(v) end\n"
 	"  if o == me then\n"
-	"    mine[#mine + 1] = s mine[#mine + 1] = tonumber(ep) have = have + "
-	"1\n"
+	"    mine[#mine + 1] = s mine[#mine + 1] = tonumber(ep)\n"
+	"    mine[#mine + 1] = redis.call('SCARD', pfx .. ':shard:' .. s .. "
+	"':tunnels') have = have + 1\n"
 	"    if legacy == 1 then redis.call('PEXPIRE', k, ARGV[3])\n"
 	"    elseif redis.call('PTTL', k) >= 0 then redis.call('PERSIST', k) "
 	"end\n"
@@ -240,6 +244,8 @@ static const char statestore_lua_claim[] =
 	".. "
 	"' epoch=' .. ep)\n"
 	"  got[#got + 1] = s got[#got + 1] = ep\n"
+	"  got[#got + 1] = redis.call('SCARD', pfx .. ':shard:' .. s .. "
+	"':tunnels')\n"
 	"end\n"
 	"local gen\n"
 	"if changed or #got > 0 then gen = redis.call('INCR', KEYS[4])\n"

@@ -167,10 +167,23 @@ static void worker_load_next(struct worker *w)
 }
 
 /* A shard became ours: adopt the tunnels its previous owner checkpointed.
- * Until every one is in memory, datagrams for it are parked. */
-static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch)
+ * Until every one is in memory, datagrams for it are parked. `tunnels` is
+ * how many Redis held when the lease changed hands (-1: not known): an
+ * empty shard is settled at once, without a load, so that a takeover's few
+ * busy shards do not wait behind the window's round trips for the empty
+ * ones (what a slow host makes long). */
+static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch,
+			      long long tunnels)
 {
 	struct worker_shard *sh = &w->shards[shard];
+	if (tunnels == 0) {
+		sh->loading = 0;
+		log_debug("shard loaded", "shard=%u tunnels=0 epoch=%llu",
+			  shard, (unsigned long long)epoch);
+		w->replay_due = true;
+		worker_ppp_settled(w, shard);
+		return;
+	}
 	struct worker_load *ld = malloc(sizeof(*ld));
 	if (!ld)
 		return;
@@ -201,7 +214,7 @@ static void worker_reacquired(struct worker *w, unsigned shard, uint64_t e)
 				  "owned by another worker meanwhile");
 		sh->owned = true;
 		sh->epoch = e;
-		worker_load_shard(w, shard, e);
+		worker_load_shard(w, shard, e, -1);
 		return;
 	}
 	sh->owned = true;
@@ -216,8 +229,9 @@ static void worker_reacquired(struct worker *w, unsigned shard, uint64_t e)
 }
 
 /* Redis says the lease of `shard` names us at epoch `e` (we took it, it was
- * handed to us, or it is one we hold). */
-static void worker_granted(struct worker *w, unsigned shard, uint64_t e)
+ * handed to us, or it is one we hold); `tunnels` as for worker_load_shard. */
+static void worker_granted(struct worker *w, unsigned shard, uint64_t e,
+			   long long tunnels)
 {
 	struct worker_shard *sh = &w->shards[shard];
 	if (sh->handing || w->stopping)
@@ -234,7 +248,7 @@ static void worker_granted(struct worker *w, unsigned shard, uint64_t e)
 	sh->epoch = e;
 	log_debug("shard acquired", "shard=%u epoch=%llu", shard,
 		  (unsigned long long)e);
-	worker_load_shard(w, shard, e);
+	worker_load_shard(w, shard, e, tunnels);
 }
 
 static void worker_acquired(void *arg, int status, int64_t epoch)
@@ -244,7 +258,7 @@ static void worker_acquired(void *arg, int status, int64_t epoch)
 	struct worker_shard *sh = &w->shards[op->shard];
 	sh->acquiring = false;
 	if (status == 0)
-		worker_granted(w, op->shard, (uint64_t)epoch);
+		worker_granted(w, op->shard, (uint64_t)epoch, -1);
 	else if (status == -EBUSY && (sh->confirming || sh->tunnels))
 		/* Someone else owns it now (we were away): theirs. */
 		worker_drop_shard(w, op->shard, "owned by another worker");
@@ -457,17 +471,21 @@ int worker_move_shard(struct worker *w, unsigned shard, const char *to)
 /* ---- claim rounds ---------------------------------------------------- */
 
 /* Which shards Redis says are ours: granted now (taken, handed to us, or
- * held), from one (shard, epoch) array of a claim reply. A shard the round
+ * held), from one (shard, epoch, tunnels) array of a claim reply. A shard
+ * the round
  * `taken` that we believe we hold had no valid lease a moment ago (Redis
  * lost it, or we were presumed dead): decide what memory is worth as for a
  * lapsed lease, even when the new epoch happens to equal ours. */
 static void worker_claimed_grants(struct worker *w, const redisReply *a,
 				  uint8_t *ours, bool taken)
 {
-	for (size_t i = 0; a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements;
-	     i += 2) {
+	for (size_t i = 0; a->type == REDIS_REPLY_ARRAY && i + 2 < a->elements;
+	     i += 3) {
 		long long s = a->element[i]->integer;
 		long long e = a->element[i + 1]->integer;
+		long long n = a->element[i + 2]->type == REDIS_REPLY_INTEGER
+				      ? a->element[i + 2]->integer
+				      : -1;
 		if (s < 0 || s >= w->cfg.shard_count || e <= 0)
 			continue;
 		ours[s] = 1;
@@ -477,11 +495,11 @@ static void worker_claimed_grants(struct worker *w, const redisReply *a,
 			 * again under the new one */
 			worker_drop_shard(w, (unsigned)s,
 					  "lease vanished while loading");
-			worker_granted(w, (unsigned)s, (uint64_t)e);
+			worker_granted(w, (unsigned)s, (uint64_t)e, n);
 		} else if (taken && sh->owned && !sh->handing && !w->stopping)
 			worker_reacquired(w, (unsigned)s, (uint64_t)e);
 		else
-			worker_granted(w, (unsigned)s, (uint64_t)e);
+			worker_granted(w, (unsigned)s, (uint64_t)e, n);
 	}
 }
 

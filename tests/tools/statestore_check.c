@@ -82,15 +82,19 @@ static bool wait_up(struct statestore *ss)
  * the last millisecond of its TTL, where PTTL says 0). The round must keep
  * it in the zset and leave its shards; once the key is gone, the watch must
  * say so and the next round take them. */
-static long last_taken, last_ours;
+static long last_taken, last_ours, last_shard2; /* shard 2's tunnels */
 
 static void on_claim(void *arg, const redisReply *r)
 {
 	(void)arg;
-	last_taken = last_ours = -1;
+	last_taken = last_ours = last_shard2 = -1;
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
-		last_taken = (long)r->element[0]->elements / 2;
-		last_ours = (long)r->element[1]->elements / 2;
+		last_taken = (long)r->element[0]->elements / 3;
+		last_ours = (long)r->element[1]->elements / 3;
+		const redisReply *tk = r->element[0];
+		for (size_t i = 0; i + 2 < tk->elements; i += 3)
+			if (tk->element[i]->integer == 2)
+				last_shard2 = (long)tk->element[i + 2]->integer;
 	}
 	got = true;
 }
@@ -148,10 +152,14 @@ static void claim_check(struct config *cfg, uint16_t port)
 	run_until_got();
 	expect("claim: with wz's key gone, the watch says one expired (0)",
 	       last_next_ms == 0);
+	/* wz had checkpointed two tunnels in shard 2 */
+	freeReplyObject(redisCommand(rc, "SADD clm:shard:2:tunnels 41 42"));
 	statestore_claim(&c, 8, 5000, "spread", false, on_claim, NULL);
 	run_until_got();
 	expect("claim: the next round takes wz's 4 shards",
 	       last_taken == 4 && last_ours == 4);
+	expect("claim: ... and says shard 2 holds 2 tunnels (to load)",
+	       last_shard2 == 2);
 	z = redisCommand(rc, "ZSCORE clm:alive wz");
 	expect("claim: and forgets wz in P:alive",
 	       z && z->type == REDIS_REPLY_NIL);
