@@ -127,7 +127,8 @@ int statestore_lease_release(struct statestore *ss, unsigned shard,
 /* One claim round (see statestore_lua_claim): take free shards as the
  * policy allows. The reply is {taken, ours, peers, {gen, legacy}}, the
  * first three flat arrays: (shard, epoch, tunnels) triples for the first
- * two (tunnels: how many the shard holds in Redis), (worker, shards) pairs. policy is "spread" or "active-standby". */
+ * two (tunnels: how many the shard holds in Redis), (worker, shards)
+ * pairs. policy is "spread" or "active-standby". */
 int statestore_claim(struct statestore *ss, unsigned shard_count,
 		     uint32_t ttl_ms, const char *policy, bool draining,
 		     statestore_reply_cb cb, void *arg);

@@ -472,10 +472,10 @@ int worker_move_shard(struct worker *w, unsigned shard, const char *to)
 
 /* Which shards Redis says are ours: granted now (taken, handed to us, or
  * held), from one (shard, epoch, tunnels) array of a claim reply. A shard
- * the round
- * `taken` that we believe we hold had no valid lease a moment ago (Redis
- * lost it, or we were presumed dead): decide what memory is worth as for a
- * lapsed lease, even when the new epoch happens to equal ours. */
+ * in the round's `taken` that we believe we hold had no valid lease a
+ * moment ago (Redis lost it, or we were presumed dead): decide what memory
+ * is worth as for a lapsed lease, even when the new epoch happens to equal
+ * ours. */
 static void worker_claimed_grants(struct worker *w, const redisReply *a,
 				  uint8_t *ours, bool taken)
 {
