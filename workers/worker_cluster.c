@@ -92,6 +92,30 @@ static void worker_load_tunnel(struct worker *w, const redisReply *tid,
 
 static void worker_load_next(struct worker *w);
 
+/* A shard's tunnels are all in memory (or it had none): it serves, and
+ * what was parked or held for it is replayed. */
+static void worker_load_settled(struct worker *w, unsigned shard)
+{
+	struct worker_shard *sh = &w->shards[shard];
+	sh->loading = 0;
+	uint64_t ms = uv_now(w->loop) - sh->load_started_ms;
+	if (sh->tunnels) {
+		w->stats.takeovers++;
+		worker_metrics_takeover(w, ms);
+		log_info("shard loaded",
+			 "shard=%u tunnels=%u epoch=%llu "
+			 "ms=%llu",
+			 shard, sh->tunnels, (unsigned long long)sh->epoch,
+			 (unsigned long long)ms);
+	} else {
+		log_debug("shard loaded", "shard=%u tunnels=0 epoch=%llu",
+			  shard, (unsigned long long)sh->epoch);
+	}
+	w->replay_due = true; /* once per loop iteration, in worker_flush:
+				 many shards finish loading in one */
+	worker_ppp_settled(w, shard);
+}
+
 static void worker_loaded(void *arg, const redisReply *r)
 {
 	struct worker_load *ld = arg;
@@ -117,23 +141,7 @@ static void worker_loaded(void *arg, const redisReply *r)
 	for (size_t i = 0; i + 3 <= r->elements; i += 3)
 		worker_load_tunnel(w, r->element[i], r->element[i + 1],
 				   r->element[i + 2]);
-	sh->loading = 0;
-	uint64_t ms = uv_now(w->loop) - sh->load_started_ms;
-	if (sh->tunnels) {
-		w->stats.takeovers++;
-		worker_metrics_takeover(w, ms);
-		log_info("shard loaded",
-			 "shard=%u tunnels=%u epoch=%llu "
-			 "ms=%llu",
-			 ld->shard, sh->tunnels, (unsigned long long)sh->epoch,
-			 (unsigned long long)ms);
-	} else {
-		log_debug("shard loaded", "shard=%u tunnels=0 epoch=%llu",
-			  ld->shard, (unsigned long long)sh->epoch);
-	}
-	w->replay_due = true; /* once per loop iteration, in worker_flush:
-				 many shards finish loading in one */
-	worker_ppp_settled(w, ld->shard);
+	worker_load_settled(w, ld->shard);
 	free(ld);
 }
 
@@ -176,12 +184,9 @@ static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch,
 			      long long tunnels)
 {
 	struct worker_shard *sh = &w->shards[shard];
+	sh->load_started_ms = uv_now(w->loop);
 	if (tunnels == 0) {
-		sh->loading = 0;
-		log_debug("shard loaded", "shard=%u tunnels=0 epoch=%llu",
-			  shard, (unsigned long long)epoch);
-		w->replay_due = true;
-		worker_ppp_settled(w, shard);
+		worker_load_settled(w, shard);
 		return;
 	}
 	struct worker_load *ld = malloc(sizeof(*ld));
@@ -189,7 +194,6 @@ static void worker_load_shard(struct worker *w, unsigned shard, uint64_t epoch,
 		return;
 	*ld = (struct worker_load){.w = w, .shard = shard, .epoch = epoch};
 	sh->loading = 1;
-	sh->load_started_ms = uv_now(w->loop);
 	if (w->load_tail)
 		w->load_tail->next = ld;
 	else
